@@ -1,0 +1,4 @@
+/**
+ * The runnable changeflow application: wires capture, the consumers and the embedded stack together. Nothing depends on it.
+ */
+package dev.changeflow.cli;
