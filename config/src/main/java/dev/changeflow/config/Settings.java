@@ -1,0 +1,94 @@
+package dev.changeflow.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Where settings come from, in this order of precedence: JVM system properties (by key), environment variables (by
+ * {@link Setting#envName()}), then an optional properties file (by key or by environment name). Immutable.
+ */
+public final class Settings {
+    private final Map<String, String> systemProperties;
+    private final Map<String, String> environment;
+    private final Map<String, String> file;
+
+    private Settings(Map<String, String> systemProperties, Map<String, String> environment, Map<String, String> file) {
+        this.systemProperties = Map.copyOf(systemProperties);
+        this.environment = Map.copyOf(environment);
+        this.file = Map.copyOf(file);
+    }
+
+    /** Settings from this process's system properties and environment. */
+    public static Settings fromEnvironment() {
+        Map<String, String> props = new HashMap<>();
+        System.getProperties().forEach((k, v) -> props.put(String.valueOf(k), String.valueOf(v)));
+        return new Settings(props, System.getenv(), Map.of());
+    }
+
+    /** Settings from the given map only, keyed by key or environment name. Useful in tests and embedding. */
+    public static Settings of(Map<String, String> values) {
+        return new Settings(Map.of(), Map.of(), values);
+    }
+
+    /**
+     * Returns a copy that falls back to the properties file at {@code path} for settings not given otherwise.
+     *
+     * @throws IllegalArgumentException if the file cannot be read
+     */
+    public Settings withFile(Path path) {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(path)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Cannot read settings file " + path + ": " + e.getMessage(), e);
+        }
+        Map<String, String> values = new HashMap<>();
+        properties.forEach((k, v) -> values.put(String.valueOf(k), String.valueOf(v)));
+        return new Settings(systemProperties, environment, values);
+    }
+
+    /** The raw value given for {@code setting}, if any; blank values count as absent. */
+    public Optional<String> raw(Setting<?> setting) {
+        Objects.requireNonNull(setting, "setting");
+        for (String candidate : new String[] {
+            systemProperties.get(setting.key()),
+            environment.get(setting.envName()),
+            file.get(setting.key()),
+            file.get(setting.envName())}) {
+            if (candidate != null && !candidate.isBlank()) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The parsed value of {@code setting}, or its default.
+     *
+     * @throws ConfigException if the given value is invalid, or if there is neither a value nor a default
+     */
+    public <T> T get(Setting<T> setting) {
+        return find(setting).orElseThrow(() -> new ConfigException(setting, "<unset>",
+                "a value is required; allowed: " + setting.allowed()));
+    }
+
+    /**
+     * The parsed value of {@code setting}, or its default, or empty if it has neither.
+     *
+     * @throws ConfigException if the given value is invalid
+     */
+    public <T> Optional<T> find(Setting<T> setting) {
+        Optional<String> raw = raw(setting);
+        if (raw.isPresent()) {
+            return Optional.of(setting.parse(raw.get()));
+        }
+        return setting.defaultValue();
+    }
+}
