@@ -1,0 +1,37 @@
+package dev.changeflow.db;
+
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+
+/**
+ * Applies Changeflow's Flyway migrations ({@code db/migrations/} in the repository, packaged on the classpath under
+ * {@value #LOCATION}) to a database. The application calls it at startup and the tests call it too, so both run the
+ * same files.
+ */
+public final class SchemaMigrations {
+    /** Classpath location of the migration scripts. */
+    public static final String LOCATION = "classpath:changeflow/db/migrations";
+
+    /** Schema that holds the application tables and Flyway's history table. */
+    public static final String SCHEMA = "app";
+
+    private SchemaMigrations() {
+    }
+
+    /**
+     * Brings {@code dataSource}'s {@code app} schema up to the latest version. Idempotent: on an up-to-date database it
+     * applies nothing and returns a result with zero migrations executed.
+     *
+     * @throws org.flywaydb.core.api.FlywayException if a migration fails or an applied one was changed
+     */
+    public static MigrateResult apply(DataSource dataSource) {
+        return Flyway.configure()
+                .dataSource(dataSource)
+                .locations(LOCATION)
+                .schemas(SCHEMA)
+                .createSchemas(true)
+                .load()
+                .migrate();
+    }
+}
