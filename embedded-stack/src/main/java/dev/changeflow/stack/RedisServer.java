@@ -1,0 +1,97 @@
+package dev.changeflow.stack;
+
+import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.Settings;
+import dev.changeflow.stack.internal.RedisLaunchers;
+import java.net.URI;
+import java.util.Objects;
+
+/**
+ * A running Redis: a {@code redis-server} child process started here (from PATH, else the binary shipped in the
+ * embedded-redis jar), or an external server given by {@link StackSettings#REDIS_URL}. Thread-safe.
+ */
+public final class RedisServer implements AutoCloseable {
+    /** Lifecycle of a Redis started here; null for an external one. */
+    public interface Control extends AutoCloseable {
+        /** Stops the process; data is not kept (no persistence is configured). */
+        void stop();
+
+        /** Starts the process again on the same port. */
+        void restart();
+    }
+
+    private final URI uri;
+    private final Control control;
+
+    /** For launchers: {@code control} is null for an external server. */
+    public RedisServer(URI uri, Control control) {
+        this.uri = Objects.requireNonNull(uri);
+        this.control = control;
+    }
+
+    /**
+     * Starts a local Redis, or checks and returns the external one of {@link StackSettings#REDIS_URL}.
+     *
+     * @throws ConfigException naming {@code CHANGEFLOW_REDIS_URL} if the external server does not answer PING
+     */
+    public static RedisServer start(Settings settings) {
+        return settings.raw(StackSettings.REDIS_URL).isPresent()
+                ? RedisLaunchers.external(settings)
+                : RedisLaunchers.local(settings);
+    }
+
+    /** The {@code redis://} URI for clients; may carry a password, so never log it unmasked. */
+    public URI uri() {
+        return uri;
+    }
+
+    public String host() {
+        return uri.getHost();
+    }
+
+    public int port() {
+        return uri.getPort() < 0 ? 6379 : uri.getPort();
+    }
+
+    /** Whether this server was started here and so can be stopped and restarted (for outage tests). */
+    public boolean isManaged() {
+        return control != null;
+    }
+
+    /**
+     * Stops a server started here, keeping its port for {@link #restart()}.
+     *
+     * @throws UnsupportedOperationException for an external server
+     */
+    public void stop() {
+        managed().stop();
+    }
+
+    /**
+     * Starts a stopped server again on the same port.
+     *
+     * @throws UnsupportedOperationException for an external server
+     */
+    public void restart() {
+        managed().restart();
+    }
+
+    private Control managed() {
+        if (control == null) {
+            throw new UnsupportedOperationException("An external Redis cannot be stopped from here");
+        }
+        return control;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (control != null) {
+            control.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return (control == null ? "external" : "local") + " Redis at " + host() + ":" + port();
+    }
+}
