@@ -1,13 +1,14 @@
 package dev.changeflow.stack;
 
 import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Settings;
 import dev.changeflow.stack.internal.KafkaLaunchers;
 import java.util.Objects;
 
 /**
  * A running Kafka cluster: a single KRaft broker started in this JVM from the Kafka jars, or an external cluster
- * given by {@link StackSettings#KAFKA_BOOTSTRAP}. Topic auto-creation is off on the local broker, as in production.
+ * given by {@link ConnectionSettings#KAFKA_BOOTSTRAP}. Topic auto-creation is off on the local broker, as in production.
  * Thread-safe; {@link #close()} stops a local broker and leaves an external cluster alone.
  */
 public final class KafkaServer implements AutoCloseable {
@@ -23,12 +24,12 @@ public final class KafkaServer implements AutoCloseable {
     }
 
     /**
-     * Starts a local KRaft broker, or checks and returns the external cluster of {@link StackSettings#KAFKA_BOOTSTRAP}.
+     * Starts a local KRaft broker, or checks and returns the external cluster of {@link ConnectionSettings#KAFKA_BOOTSTRAP}.
      *
      * @throws ConfigException naming {@code CHANGEFLOW_KAFKA_BOOTSTRAP} if the external cluster does not answer
      */
     public static KafkaServer start(Settings settings) {
-        return settings.raw(StackSettings.KAFKA_BOOTSTRAP).isPresent()
+        return settings.raw(ConnectionSettings.KAFKA_BOOTSTRAP).isPresent()
                 ? KafkaLaunchers.external(settings)
                 : KafkaLaunchers.embedded(settings);
     }

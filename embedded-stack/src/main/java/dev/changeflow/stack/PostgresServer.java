@@ -1,6 +1,7 @@
 package dev.changeflow.stack;
 
 import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Settings;
 import dev.changeflow.stack.StackSettings.PostgresProvider;
 import dev.changeflow.stack.internal.PostgresLaunchers;
@@ -17,7 +18,7 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * A running Postgres server with {@code wal_level=logical}: one started here (embedded binaries or Testcontainers),
- * or an external one given by {@link StackSettings#POSTGRES_URL}. Thread-safe; {@link #close()} stops a server that
+ * or an external one given by {@link ConnectionSettings#POSTGRES_URL}. Thread-safe; {@link #close()} stops a server that
  * was started here and leaves an external one alone.
  */
 public final class PostgresServer implements AutoCloseable {
@@ -46,13 +47,13 @@ public final class PostgresServer implements AutoCloseable {
 
     /**
      * Starts or connects to the Postgres that {@code settings} select: the external server of
-     * {@link StackSettings#POSTGRES_URL} if given, otherwise one from {@link StackSettings#POSTGRES_PROVIDER}.
+     * {@link ConnectionSettings#POSTGRES_URL} if given, otherwise one from {@link StackSettings#POSTGRES_PROVIDER}.
      *
      * @throws ConfigException naming the setting if the URL is unreachable, rejects the credentials, or has a
      *     {@code wal_level} other than logical, or if the provider cannot run here
      */
     public static PostgresServer start(Settings settings) {
-        if (settings.raw(StackSettings.POSTGRES_URL).isPresent()) {
+        if (settings.raw(ConnectionSettings.POSTGRES_URL).isPresent()) {
             return PostgresLaunchers.external(settings);
         }
         PostgresProvider provider = settings.get(StackSettings.POSTGRES_PROVIDER);

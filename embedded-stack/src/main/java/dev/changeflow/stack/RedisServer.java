@@ -1,6 +1,7 @@
 package dev.changeflow.stack;
 
 import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Settings;
 import dev.changeflow.stack.internal.RedisLaunchers;
 import java.net.URI;
@@ -8,7 +9,7 @@ import java.util.Objects;
 
 /**
  * A running Redis: a {@code redis-server} child process started here (from PATH, else the binary shipped in the
- * embedded-redis jar), or an external server given by {@link StackSettings#REDIS_URL}. Thread-safe.
+ * embedded-redis jar), or an external server given by {@link ConnectionSettings#REDIS_URL}. Thread-safe.
  */
 public final class RedisServer implements AutoCloseable {
     /** Lifecycle of a Redis started here; null for an external one. */
@@ -30,12 +31,12 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /**
-     * Starts a local Redis, or checks and returns the external one of {@link StackSettings#REDIS_URL}.
+     * Starts a local Redis, or checks and returns the external one of {@link ConnectionSettings#REDIS_URL}.
      *
      * @throws ConfigException naming {@code CHANGEFLOW_REDIS_URL} if the external server does not answer PING
      */
     public static RedisServer start(Settings settings) {
-        return settings.raw(StackSettings.REDIS_URL).isPresent()
+        return settings.raw(ConnectionSettings.REDIS_URL).isPresent()
                 ? RedisLaunchers.external(settings)
                 : RedisLaunchers.local(settings);
     }

@@ -1,6 +1,7 @@
 package dev.changeflow.stack.internal;
 
 import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Settings;
 import dev.changeflow.stack.KafkaServer;
 import dev.changeflow.stack.StackSettings;
@@ -77,9 +78,9 @@ public final class KafkaLaunchers {
         }
     }
 
-    /** The cluster of {@link StackSettings#KAFKA_BOOTSTRAP}, after checking that a broker answers. */
+    /** The cluster of {@link ConnectionSettings#KAFKA_BOOTSTRAP}, after checking that a broker answers. */
     public static KafkaServer external(Settings settings) {
-        String bootstrap = settings.get(StackSettings.KAFKA_BOOTSTRAP).trim();
+        String bootstrap = settings.get(ConnectionSettings.KAFKA_BOOTSTRAP).trim();
         Duration timeout = settings.get(StackSettings.CONNECT_TIMEOUT);
         Map<String, Object> config = Map.of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -92,7 +93,7 @@ public final class KafkaLaunchers {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while checking Kafka", e);
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            throw ConfigException.unusable(StackSettings.KAFKA_BOOTSTRAP, bootstrap,
+            throw ConfigException.unusable(ConnectionSettings.KAFKA_BOOTSTRAP, bootstrap,
                     "no Kafka broker answered within " + timeout.toSeconds() + " s; check the host:port list and "
                             + "that the brokers are up");
         }

@@ -1,7 +1,9 @@
 package dev.changeflow.stack.internal;
 
 import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Settings;
+import dev.changeflow.db.PostgresEndpoint;
 import dev.changeflow.db.PostgresPreflight;
 import dev.changeflow.stack.PostgresServer;
 import dev.changeflow.stack.PostgresServer.Origin;
@@ -9,13 +11,9 @@ import dev.changeflow.stack.StackSettings;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -102,65 +100,24 @@ public final class PostgresLaunchers {
     }
 
     /**
-     * The server of {@link StackSettings#POSTGRES_URL}, after checking that it answers, accepts the credentials and
+     * The server of {@link ConnectionSettings#POSTGRES_URL}, after checking that it answers, accepts the credentials and
      * has {@code wal_level=logical}.
      */
     public static PostgresServer external(Settings settings) {
-        String raw = settings.raw(StackSettings.POSTGRES_URL).orElseThrow();
-        URI given = settings.get(StackSettings.POSTGRES_URL);
-        URI uri = given.toString().startsWith("jdbc:") ? URI.create(given.toString().substring(5)) : given;
-        Map<String, String> query = parseQuery(uri.getRawQuery());
-        String[] userInfo = Optional.ofNullable(uri.getRawUserInfo()).map(u -> u.split(":", 2)).orElse(new String[0]);
-        String user = userInfo.length > 0 && !userInfo[0].isEmpty() ? decode(userInfo[0])
-                : Optional.ofNullable(query.get("user"))
-                        .orElseGet(() -> settings.find(StackSettings.POSTGRES_USER).orElse("postgres"));
-        String password = userInfo.length > 1 ? decode(userInfo[1])
-                : Optional.ofNullable(query.get("password"))
-                        .orElseGet(() -> settings.find(StackSettings.POSTGRES_PASSWORD).orElse(null));
-        String path = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
-        PostgresServer server = new PostgresServer(Origin.EXTERNAL, uri.getHost(),
-                uri.getPort() < 0 ? 5432 : uri.getPort(), path.isEmpty() ? "postgres" : path, user, password, () -> {
-                });
-
-        try (Connection connection = server.connect()) {
+        String raw = settings.raw(ConnectionSettings.POSTGRES_URL).orElseThrow();
+        PostgresEndpoint endpoint = PostgresEndpoint.from(settings);
+        try (Connection connection = endpoint.connect()) {
             Optional<String> problem = PostgresPreflight.walLevelProblem(connection);
             if (problem.isPresent()) {
-                throw ConfigException.unusable(StackSettings.POSTGRES_URL, raw, problem.get());
+                throw ConfigException.unusable(ConnectionSettings.POSTGRES_URL, raw, problem.get());
             }
         } catch (SQLException e) {
-            throw ConfigException.unusable(StackSettings.POSTGRES_URL, raw, describe(e, user));
+            throw ConfigException.unusable(ConnectionSettings.POSTGRES_URL, raw, endpoint.describe(e));
         }
+        PostgresServer server = new PostgresServer(Origin.EXTERNAL, endpoint.host(), endpoint.port(),
+                endpoint.database(), endpoint.user(), endpoint.password(), () -> {
+                });
         LOG.info("Using external Postgres {}", server);
         return server;
-    }
-
-    private static String describe(SQLException e, String user) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (state.startsWith("28")) {
-            return "Postgres rejected the credentials of user '" + user + "' (SQLState " + state + ")";
-        }
-        if (state.startsWith("08")) {
-            return "cannot connect to Postgres: " + e.getMessage() + " (SQLState " + state + ")";
-        }
-        if (state.equals("3D000")) {
-            return "the database does not exist (SQLState 3D000)";
-        }
-        return "Postgres refused the connection: " + e.getMessage();
-    }
-
-    private static Map<String, String> parseQuery(String rawQuery) {
-        Map<String, String> out = new HashMap<>();
-        if (rawQuery == null) {
-            return out;
-        }
-        for (String pair : rawQuery.split("&")) {
-            String[] kv = pair.split("=", 2);
-            out.put(decode(kv[0]), kv.length > 1 ? decode(kv[1]) : "");
-        }
-        return out;
-    }
-
-    private static String decode(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 }

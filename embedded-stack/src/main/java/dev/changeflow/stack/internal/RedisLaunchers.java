@@ -1,6 +1,7 @@
 package dev.changeflow.stack.internal;
 
 import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Settings;
 import dev.changeflow.stack.RedisServer;
 import dev.changeflow.stack.StackSettings;
@@ -37,10 +38,10 @@ public final class RedisLaunchers {
         return new RedisServer(URI.create("redis://127.0.0.1:" + process.port()), process);
     }
 
-    /** The server of {@link StackSettings#REDIS_URL}, after checking that it answers PING. */
+    /** The server of {@link ConnectionSettings#REDIS_URL}, after checking that it answers PING. */
     public static RedisServer external(Settings settings) {
-        String raw = settings.raw(StackSettings.REDIS_URL).orElseThrow();
-        URI uri = settings.get(StackSettings.REDIS_URL);
+        String raw = settings.raw(ConnectionSettings.REDIS_URL).orElseThrow();
+        URI uri = settings.get(ConnectionSettings.REDIS_URL);
         Duration timeout = settings.get(StackSettings.CONNECT_TIMEOUT);
         String password = Optional.ofNullable(uri.getUserInfo())
                 .map(u -> u.contains(":") ? u.substring(u.indexOf(':') + 1) : u)
@@ -55,7 +56,7 @@ public final class RedisLaunchers {
         try {
             RedisPing.ping(uri.getHost(), port, password, timeout);
         } catch (IOException e) {
-            throw ConfigException.unusable(StackSettings.REDIS_URL, raw,
+            throw ConfigException.unusable(ConnectionSettings.REDIS_URL, raw,
                     "Redis did not answer PING within " + timeout.toSeconds() + " s: " + e.getMessage());
         }
         LOG.info("Using external Redis at {}:{}", uri.getHost(), port);
