@@ -32,6 +32,29 @@ public final class Settings {
         return new Settings(props, System.getenv(), Map.of());
     }
 
+    /** A properties file whose values fill in settings not given as system properties or environment variables. */
+    public static final Setting<String> CONFIG_FILE = Setting.string("changeflow.config.file",
+            "Path of a properties file with further settings (keys or environment names as property names).", null);
+
+    /**
+     * Settings from system properties and the environment, falling back to the file named by {@link #CONFIG_FILE}
+     * if one is given. This is how every Changeflow process reads its configuration.
+     *
+     * @throws ConfigException naming {@code CHANGEFLOW_CONFIG_FILE} if that file cannot be read
+     */
+    public static Settings load() {
+        Settings settings = fromEnvironment();
+        Optional<String> file = settings.raw(CONFIG_FILE);
+        if (file.isEmpty()) {
+            return settings;
+        }
+        try {
+            return settings.withFile(Path.of(file.get()));
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.unusable(CONFIG_FILE, file.get(), e.getMessage());
+        }
+    }
+
     /** Settings from the given map only, keyed by key or environment name. Useful in tests and embedding. */
     public static Settings of(Map<String, String> values) {
         return new Settings(Map.of(), Map.of(), values);
