@@ -1,0 +1,34 @@
+package dev.changeflow.capture;
+
+import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.Settings;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/**
+ * Runs capture as a process of its own, configured from environment variables, system properties, or the properties
+ * file named by {@code CHANGEFLOW_CONFIG_FILE}. Exit codes: 0 after a clean stop (SIGTERM/SIGINT), 1 if the engine
+ * failed, 2 for a bad setting or a failed startup check (one line on stderr says which).
+ */
+public final class CaptureMain {
+    private CaptureMain() {
+    }
+
+    public static void main(String[] args) {
+        CaptureService service;
+        try {
+            service = CaptureService.create(Settings.load(), new SimpleMeterRegistry());
+            service.start();
+        } catch (ConfigException | IllegalStateException e) {
+            System.err.println("changeflow capture: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(service::close, "changeflow-capture-shutdown"));
+        try {
+            service.completion().join();
+        } catch (RuntimeException e) {
+            System.err.println("changeflow capture: engine failed: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.changeflow.capture;
+
+import dev.changeflow.config.Setting;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Every setting of the capture process, declared once with its description, default and validation. The server
+ * locations are in {@link dev.changeflow.config.ConnectionSettings}, the topic names in the router's settings.
+ */
+public final class CaptureSettings {
+
+    /** When to read the existing rows. */
+    public enum SnapshotMode {
+        /** Snapshot every existing row (as {@code read} events) on first start, then stream. */
+        INITIAL,
+        /** Never snapshot; stream changes from the slot's position. */
+        NO_DATA
+    }
+
+    public static final Setting<String> SLOT = Setting.string("changeflow.capture.slot",
+            "Name of the logical replication slot (pgoutput) that capture reads. One slot per capture deployment.",
+            "changeflow")
+            .withValidation("lower-case letters, digits and underscores, at most 63", v -> v.matches("[a-z0-9_]{1,63}"));
+
+    public static final Setting<String> PUBLICATION = Setting.string("changeflow.capture.publication",
+            "Name of the Postgres publication; created on first start, filtered to the captured tables.",
+            "changeflow_publication")
+            .withValidation("lower-case letters, digits and underscores, at most 63", v -> v.matches("[a-z0-9_]{1,63}"));
+
+    public static final Setting<String> TABLES = Setting.string("changeflow.capture.tables",
+            "Comma-separated schema-qualified tables to capture.", "app.tasks,app.projects")
+            .withValidation("a comma-separated list of schema.table", v -> Arrays.stream(v.split(","))
+                    .allMatch(t -> t.trim().matches("[a-z_][a-z0-9_]*\\.[a-z_][a-z0-9_]*")));
+
+    public static final Setting<SnapshotMode> SNAPSHOT_MODE = Setting.oneOf("changeflow.capture.snapshot-mode",
+            "initial: emit every existing row as a read event on first start, then stream; no_data: stream only.",
+            SnapshotMode.class, SnapshotMode.INITIAL);
+
+    public static final Setting<Boolean> ALLOW_PARTIAL_REPLICA_IDENTITY = Setting.bool(
+            "changeflow.capture.allow-partial-replica-identity",
+            "Start even if a captured table lacks REPLICA IDENTITY FULL (a warning instead of an error). Its updates "
+                    + "then have no before-image and its deletes carry only the key.",
+            false);
+
+    public static final Setting<String> OFFSETS_TOPIC = Setting.string("changeflow.capture.offsets-topic",
+            "Compacted Kafka topic holding capture's source offsets, so any machine can take over.",
+            "changeflow.capture-offsets");
+
+    public static final Setting<Duration> OFFSET_FLUSH_INTERVAL = Setting.duration(
+            "changeflow.capture.offset-flush-interval",
+            "How often acknowledged positions are written to the offsets topic and confirmed to the slot. A crash "
+                    + "re-publishes at most this much (as duplicates with the same eventId).",
+            Duration.ofSeconds(1));
+
+    public static final Setting<Duration> POLL_INTERVAL = Setting.duration("changeflow.capture.poll-interval",
+            "How long the connector waits for more changes before handing over a partial batch; the main lever "
+                    + "of commit-to-Kafka latency (Debezium's default 500ms gives ~1 s p99).",
+            Duration.ofMillis(10));
+
+    public static final Setting<Integer> MAX_BATCH_SIZE = Setting.integer("changeflow.capture.max-batch-size",
+            "Most changes handed to the publisher at once.", 2048, 1, 65536);
+
+    public static final Setting<Integer> MAX_QUEUE_SIZE = Setting.integer("changeflow.capture.max-queue-size",
+            "Changes buffered between the replication stream and the publisher; must exceed the batch size.",
+            16384, 2, 1 << 20);
+
+    public static final Setting<Duration> HEARTBEAT_INTERVAL = Setting.duration("changeflow.capture.heartbeat-interval",
+            "How often the heartbeat query runs, so an idle captured table never pins WAL.", Duration.ofSeconds(10));
+
+    public static final Setting<String> HEARTBEAT_QUERY = Setting.string("changeflow.capture.heartbeat-query",
+            "SQL run every heartbeat interval; it must write to a table in the publication.",
+            "UPDATE app.changeflow_heartbeat SET beat_at = now() WHERE id = 1");
+
+    public static final Setting<String> HEARTBEAT_TABLE = Setting.string("changeflow.capture.heartbeat-table",
+            "Table the heartbeat query writes; captured so the slot advances, never published.",
+            "app.changeflow_heartbeat");
+
+    public static final Setting<String> TOPIC_PARTITIONS = Setting.string("changeflow.topics.partitions",
+            "Partitions per table topic, as table=count pairs; tables not listed get the first count.",
+            "tasks=48,projects=12")
+            .withValidation("comma-separated table=count pairs with counts from 1 to 10000", v -> Arrays
+                    .stream(v.split(",")).allMatch(p -> p.trim().matches("[a-z_][a-z0-9_]*=\\d{1,5}")
+                            && Integer.parseInt(p.trim().split("=")[1]) >= 1));
+
+    public static final Setting<Integer> REPLICATION_FACTOR = Setting.integer("changeflow.topics.replication-factor",
+            "Replication factor of the change topics and the offsets topic (1 on a single local broker).", 3, 1, 16);
+
+    public static final Setting<Integer> MIN_INSYNC_REPLICAS = Setting.integer("changeflow.topics.min-insync-replicas",
+            "min.insync.replicas of the change topics; with acks=all a write needs this many replicas.", 2, 1, 16);
+
+    public static final Setting<Duration> RETENTION = Setting.duration("changeflow.topics.retention",
+            "How long change topics keep events, the window for replays.", Duration.ofDays(7));
+
+    public static final Setting<Duration> SEGMENT = Setting.duration("changeflow.topics.segment",
+            "segment.ms of the change topics.", Duration.ofHours(1));
+
+    public static final Setting<Duration> LINGER = Setting.duration("changeflow.capture.producer-linger",
+            "Producer linger.ms: how long a partial Kafka batch waits for more records.", Duration.ofMillis(5));
+
+    public static final Setting<Integer> PRODUCER_BATCH_BYTES = Setting.integer("changeflow.capture.producer-batch-bytes",
+            "Producer batch.size in bytes (at least 64 KB).", 256 * 1024, 64 * 1024, 16 * 1024 * 1024);
+
+    public static final Setting<Duration> STARTUP_TIMEOUT = Setting.duration("changeflow.capture.startup-timeout",
+            "How long the startup checks wait for Kafka to answer before failing.", Duration.ofSeconds(15));
+
+    /** Every setting above, in documentation order. */
+    public static final List<Setting<?>> ALL = List.of(SLOT, PUBLICATION, TABLES, SNAPSHOT_MODE,
+            ALLOW_PARTIAL_REPLICA_IDENTITY, OFFSETS_TOPIC, OFFSET_FLUSH_INTERVAL, POLL_INTERVAL, MAX_BATCH_SIZE,
+            MAX_QUEUE_SIZE, HEARTBEAT_INTERVAL, HEARTBEAT_QUERY, HEARTBEAT_TABLE, TOPIC_PARTITIONS, REPLICATION_FACTOR,
+            MIN_INSYNC_REPLICAS, RETENTION, SEGMENT, LINGER, PRODUCER_BATCH_BYTES, STARTUP_TIMEOUT);
+
+    private CaptureSettings() {
+    }
+}

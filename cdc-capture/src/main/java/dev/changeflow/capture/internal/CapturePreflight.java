@@ -1,0 +1,99 @@
+package dev.changeflow.capture.internal;
+
+import dev.changeflow.capture.CaptureSettings;
+import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.ConnectionSettings;
+import dev.changeflow.config.Settings;
+import dev.changeflow.db.PostgresEndpoint;
+import dev.changeflow.db.PostgresPreflight;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The checks capture runs before it opens a replication slot, each failing with one line that names the setting or
+ * the fix: Postgres reachable, {@code wal_level=logical}, REPLICATION privilege, REPLICA IDENTITY FULL on every captured
+ * table (a warning instead when explicitly allowed), and Kafka reachable.
+ */
+public final class CapturePreflight {
+    private static final Logger LOG = LoggerFactory.getLogger(CapturePreflight.class);
+
+    private CapturePreflight() {
+    }
+
+    /**
+     * Checks Postgres.
+     *
+     * @throws ConfigException naming {@code CHANGEFLOW_POSTGRES_URL} or {@code CHANGEFLOW_CAPTURE_TABLES}
+     */
+    public static void checkPostgres(Settings settings, PostgresEndpoint endpoint, List<String> tables) {
+        String url = settings.raw(ConnectionSettings.POSTGRES_URL).orElse(endpoint.jdbcUrl());
+        try (Connection connection = endpoint.connect()) {
+            Optional<String> problem = PostgresPreflight.walLevelProblem(connection)
+                    .or(() -> uncheck(() -> PostgresPreflight.replicationPrivilegeProblem(connection)));
+            if (problem.isPresent()) {
+                throw ConfigException.unusable(ConnectionSettings.POSTGRES_URL, url, problem.get());
+            }
+            List<String> identity = PostgresPreflight.replicaIdentityProblems(connection, tables);
+            if (!identity.isEmpty()) {
+                String message = String.join("; ", identity);
+                if (!settings.get(CaptureSettings.ALLOW_PARTIAL_REPLICA_IDENTITY)
+                        || identity.stream().anyMatch(p -> p.contains("does not exist"))) {
+                    throw ConfigException.unusable(CaptureSettings.TABLES, String.join(",", tables), message
+                            + (identity.stream().anyMatch(p -> p.contains("does not exist")) ? ""
+                                    : " (or set CHANGEFLOW_CAPTURE_ALLOW_PARTIAL_REPLICA_IDENTITY=true to accept "
+                                            + "incomplete before-images)"));
+                }
+                LOG.warn("{} (continuing: CHANGEFLOW_CAPTURE_ALLOW_PARTIAL_REPLICA_IDENTITY=true)", message);
+            }
+        } catch (SQLException e) {
+            throw ConfigException.unusable(ConnectionSettings.POSTGRES_URL, url, endpoint.describe(e));
+        }
+    }
+
+    /**
+     * Checks that a Kafka broker answers.
+     *
+     * @throws ConfigException naming {@code CHANGEFLOW_KAFKA_BOOTSTRAP}
+     */
+    public static void checkKafka(Admin admin, String bootstrap, Duration timeout) {
+        try {
+            admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while checking Kafka", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw ConfigException.unusable(ConnectionSettings.KAFKA_BOOTSTRAP, bootstrap,
+                    "no Kafka broker answered within " + timeout.toSeconds() + " s; check the host:port list "
+                            + "and that the brokers are up");
+        }
+    }
+
+    /** Admin client settings that fail fast enough for a startup check. */
+    public static Map<String, Object> adminConfig(String bootstrap, Duration timeout) {
+        return Map.of("bootstrap.servers", bootstrap,
+                "request.timeout.ms", (int) timeout.toMillis(),
+                "default.api.timeout.ms", (int) timeout.toMillis());
+    }
+
+    private interface SqlSupplier<T> {
+        T get() throws SQLException;
+    }
+
+    private static <T> T uncheck(SqlSupplier<T> supplier) {
+        try {
+            return supplier.get();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.changeflow.capture.internal;
+
+import dev.changeflow.capture.CaptureSettings;
+import dev.changeflow.config.Settings;
+import dev.changeflow.db.PostgresEndpoint;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+
+/** Translates capture's settings into the embedded Debezium engine's properties, in one place. */
+public final class DebeziumProperties {
+    private DebeziumProperties() {
+    }
+
+    /**
+     * @param tables the captured tables, schema-qualified
+     * @param heartbeatTable the heartbeat table, schema-qualified; captured so the slot advances, never published
+     */
+    public static Properties of(Settings settings, PostgresEndpoint db, String bootstrap, List<String> tables,
+            String heartbeatTable) {
+        Properties p = new Properties();
+        String slot = settings.get(CaptureSettings.SLOT);
+        p.setProperty("name", "changeflow-capture-" + slot);
+        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        p.setProperty("topic.prefix", "changeflow");
+
+        p.setProperty("database.hostname", db.host());
+        p.setProperty("database.port", Integer.toString(db.port()));
+        p.setProperty("database.dbname", db.database());
+        p.setProperty("database.user", db.user());
+        if (db.password() != null) {
+            p.setProperty("database.password", db.password());
+        }
+
+        p.setProperty("plugin.name", "pgoutput");
+        p.setProperty("slot.name", slot);
+        p.setProperty("publication.name", settings.get(CaptureSettings.PUBLICATION));
+        p.setProperty("publication.autocreate.mode", "filtered");
+        p.setProperty("table.include.list", String.join(",", tables) + "," + heartbeatTable);
+        p.setProperty("snapshot.mode", settings.get(CaptureSettings.SNAPSHOT_MODE).name().toLowerCase(Locale.ROOT));
+        p.setProperty("tombstones.on.delete", "false");
+        p.setProperty("decimal.handling.mode", "precise");
+
+        p.setProperty("heartbeat.interval.ms", Long.toString(settings.get(CaptureSettings.HEARTBEAT_INTERVAL).toMillis()));
+        p.setProperty("heartbeat.action.query", settings.get(CaptureSettings.HEARTBEAT_QUERY));
+
+        p.setProperty("poll.interval.ms", Long.toString(settings.get(CaptureSettings.POLL_INTERVAL).toMillis()));
+        p.setProperty("max.batch.size", Integer.toString(settings.get(CaptureSettings.MAX_BATCH_SIZE)));
+        p.setProperty("max.queue.size", Integer.toString(Math.max(settings.get(CaptureSettings.MAX_QUEUE_SIZE),
+                settings.get(CaptureSettings.MAX_BATCH_SIZE) + 1)));
+        p.setProperty("record.processing.order", "ORDERED");
+        // A connection lost to Postgres is retried by the connector rather than stopping capture.
+        p.setProperty("errors.max.retries", "-1");
+
+        p.setProperty("offset.storage", "org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
+        p.setProperty("offset.storage.topic", settings.get(CaptureSettings.OFFSETS_TOPIC));
+        p.setProperty("offset.storage.partitions", "1");
+        p.setProperty("offset.storage.replication.factor",
+                Integer.toString(settings.get(CaptureSettings.REPLICATION_FACTOR)));
+        p.setProperty("offset.flush.interval.ms",
+                Long.toString(settings.get(CaptureSettings.OFFSET_FLUSH_INTERVAL).toMillis()));
+        p.setProperty("offset.flush.timeout.ms", "10000");
+        p.setProperty("bootstrap.servers", bootstrap);
+        return p;
+    }
+}

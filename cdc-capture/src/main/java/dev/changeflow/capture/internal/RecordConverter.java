@@ -1,0 +1,182 @@
+package dev.changeflow.capture.internal;
+
+import dev.changeflow.router.ChangeEvent;
+import dev.changeflow.router.Op;
+import dev.changeflow.router.Source;
+import io.debezium.data.VariableScaleDecimal;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.connect.data.Decimal;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Turns Debezium's Connect records straight into v1 change events: no JSON round trip. Values become typed JSON:
+ * UUIDs as strings, timestamps as ISO-8601 UTC strings, dates as {@code yyyy-MM-dd}, exact numerics as
+ * {@link BigDecimal}, integers as {@link Long}. Stateless and thread-safe.
+ */
+public final class RecordConverter {
+    /** Debezium's stand-in for a value it did not receive (an unchanged TOASTed column without FULL identity). */
+    static final String UNAVAILABLE = ChangeEvent.UNAVAILABLE_VALUE_PLACEHOLDER;
+    private static final DateTimeFormatter ISO_UTC_MICROS = DateTimeFormatter.ofPattern(
+            "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+
+    private final Set<String> ignoredTables;
+
+    /** @param ignoredTables bare table names whose changes are captured but never published (the heartbeat table) */
+    public RecordConverter(Set<String> ignoredTables) {
+        this.ignoredTables = Set.copyOf(ignoredTables);
+    }
+
+    /**
+     * The change event of a data record, or empty for records that carry no row change: heartbeats, tombstones,
+     * and changes of ignored tables.
+     *
+     * @throws IllegalArgumentException if a data record lacks a field every Debezium change record has
+     */
+    public Optional<ChangeEvent> convert(SourceRecord record) {
+        if (!(record.value() instanceof Struct value) || value.schema().field("op") == null) {
+            return Optional.empty();
+        }
+        Struct source = value.getStruct("source");
+        String table = source.getString("table");
+        if (ignoredTables.contains(table)) {
+            return Optional.empty();
+        }
+        Op op = Op.fromDebezium(value.getString("op"));
+        Map<String, Object> before = row(value.getStruct("before"));
+        Map<String, Object> after = row(value.getStruct("after"));
+        if (before != null && after != null) {
+            fillUnavailableFromBefore(after, before);
+        }
+        Map<String, Object> key = record.key() instanceof Struct k ? row(k) : Map.of();
+        return Optional.of(ChangeEvent.of(op, table, key, op == Op.CREATE || op == Op.READ ? null : before,
+                op == Op.DELETE ? null : after, source(source)));
+    }
+
+    /** The source position of a record, or empty for records that have none (heartbeats). */
+    public static Optional<Long> lsnOf(SourceRecord record) {
+        Object lsn = record.sourceOffset() == null ? null : record.sourceOffset().get("lsn");
+        return lsn instanceof Number n ? Optional.of(n.longValue()) : Optional.empty();
+    }
+
+    private static Source source(Struct source) {
+        Long lsn = source.getInt64("lsn");
+        Long txId = source.getInt64("txId");
+        Instant commitTs = source.schema().field("ts_us") != null && source.getInt64("ts_us") != null
+                ? Instant.EPOCH.plus(source.getInt64("ts_us"), ChronoUnit.MICROS)
+                : Instant.ofEpochMilli(source.getInt64("ts_ms"));
+        String snapshot = source.schema().field("snapshot") == null ? null : source.getString("snapshot");
+        boolean isSnapshot = snapshot != null && !snapshot.equals("false");
+        return new Source(lsn == null ? 0 : lsn, txId == null ? 0 : txId, commitTs, isSnapshot);
+    }
+
+    /**
+     * With REPLICA IDENTITY FULL Debezium never sends the placeholder; without it, an unchanged TOASTed column does.
+     * Its value is then the before-image's, since the column did not change. A placeholder with no before-image to
+     * take from is dropped: the event never carries the placeholder, and the column's absence says "unknown".
+     */
+    private static void fillUnavailableFromBefore(Map<String, Object> after, Map<String, Object> before) {
+        after.replaceAll((column, v) -> isUnavailable(v) && !isUnavailable(before.get(column))
+                ? before.get(column) : v);
+    }
+
+    private static Map<String, Object> row(Struct struct) {
+        if (struct == null) {
+            return null;
+        }
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (Field field : struct.schema().fields()) {
+            Object value = value(field.schema(), struct.get(field));
+            if (!isUnavailable(value)) {
+                row.put(field.name(), value);
+            }
+        }
+        return row;
+    }
+
+    private static boolean isUnavailable(Object value) {
+        return UNAVAILABLE.equals(value);
+    }
+
+    private static Object value(Schema schema, Object value) {
+        if (value == null) {
+            return null;
+        }
+        String name = schema.name();
+        if (name != null) {
+            switch (name) {
+                case "io.debezium.time.Date":
+                    return LocalDate.ofEpochDay(((Number) value).longValue()).toString();
+                case "io.debezium.time.MicroTimestamp":
+                    return ISO_UTC_MICROS.format(Instant.EPOCH.plus(((Number) value).longValue(), ChronoUnit.MICROS));
+                case "io.debezium.time.Timestamp":
+                    return ISO_UTC_MICROS.format(Instant.ofEpochMilli(((Number) value).longValue()));
+                case "io.debezium.time.NanoTimestamp":
+                    return Instant.EPOCH.plus(((Number) value).longValue(), ChronoUnit.NANOS).toString();
+                case "io.debezium.time.ZonedTimestamp":
+                    return isUnavailable(value) ? value
+                            : ISO_UTC_MICROS.format(OffsetDateTime.parse((String) value).toInstant());
+                case "io.debezium.time.MicroTime":
+                    return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1000).toString();
+                case "io.debezium.time.Time":
+                    return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1_000_000).toString();
+                case Decimal.LOGICAL_NAME:
+                    return (BigDecimal) value;
+                case VariableScaleDecimal.LOGICAL_NAME:
+                    return VariableScaleDecimal.toLogical((Struct) value).getDecimalValue().orElse(null);
+                default:
+                    break;
+            }
+        }
+        switch (schema.type()) {
+            case INT8:
+            case INT16:
+            case INT32:
+            case INT64:
+                return ((Number) value).longValue();
+            case FLOAT32:
+            case FLOAT64:
+                return ((Number) value).doubleValue();
+            case BOOLEAN:
+            case STRING:
+                return value;
+            case BYTES:
+                byte[] bytes = value instanceof ByteBuffer b ? toArray(b) : (byte[]) value;
+                String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+                return UNAVAILABLE.equals(text) ? UNAVAILABLE : Base64.getEncoder().encodeToString(bytes);
+            case ARRAY:
+                List<Object> out = new ArrayList<>();
+                for (Object element : (List<?>) value) {
+                    out.add(value(schema.valueSchema(), element));
+                }
+                return out;
+            case STRUCT:
+                return row((Struct) value);
+            default:
+                return value.toString();
+        }
+    }
+
+    private static byte[] toArray(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
+    }
+}
