@@ -14,6 +14,10 @@ public final class CaptureMain {
     }
 
     public static void main(String[] args) {
+        // Before any logger exists: the process's own logging configuration, unless the operator gave one.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "changeflow-capture-logback.xml");
+        }
         CaptureService service;
         try {
             service = CaptureService.create(Settings.load(), new SimpleMeterRegistry());
