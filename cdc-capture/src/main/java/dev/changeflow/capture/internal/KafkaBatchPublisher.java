@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -25,6 +27,11 @@ import reactor.util.retry.Retry;
  * Debezium's change consumer: converts each batch, publishes it with reactor-kafka's sender, and marks the batch
  * processed only after Kafka has acknowledged every record in it. A Kafka outage is retried with backoff for as long
  * as it lasts, never skipped; a re-sent batch may duplicate records already acknowledged, with the same eventIds.
+ *
+ * <p>Publishing is pipelined one batch deep: batch N is handed to the producer before the engine waits for batch
+ * N-1's acknowledgements, so reading and converting overlap with Kafka's round trip. The newest batch is settled when
+ * the next one arrives; when capture is idle that is the next heartbeat, so offsets trail by at most one heartbeat
+ * interval and a crash meanwhile only re-publishes (never loses) that batch.
  */
 public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBatchPublisher.class);
@@ -35,6 +42,8 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
     private final RecordConverter converter;
     private final TopicRouter router;
     private final CaptureMetrics metrics;
+    /** The batch handed to Kafka last and not yet settled; touched by the engine's thread only. */
+    private InFlight inFlight;
 
     public KafkaBatchPublisher(KafkaSender<String, byte[]> sender, RecordConverter converter, TopicRouter router,
             CaptureMetrics metrics) {
@@ -56,38 +65,69 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
                 outgoing.add(SenderRecord.create(toProducerRecord(router.route(event.get())), null));
             }
         }
-        long start = System.nanoTime();
-        if (!outgoing.isEmpty()) {
-            publish(outgoing);
-            events.forEach(metrics::captured);
+        // Hand this batch to the producer now; it keeps per-partition order across batches. Then settle the previous
+        // batch, whose acknowledgements arrived while this one was read and converted.
+        InFlight sent = new InFlight(records, events, outgoing.isEmpty() ? null : send(outgoing), System.nanoTime());
+        InFlight previous = inFlight;
+        inFlight = sent;
+        if (previous != null) {
+            settle(previous, committer);
         }
-        metrics.published(outgoing.size(), System.nanoTime() - start,
-                events.isEmpty() ? null : events.get(events.size() - 1));
-        for (RecordChangeEvent<SourceRecord> record : records) {
+        if (outgoing.isEmpty()) {
+            // Nothing to wait for (heartbeats, ignored tables): settle at once, so an idle slot keeps advancing.
+            inFlight = null;
+            settle(sent, committer);
+        }
+    }
+
+    /**
+     * Waits until Kafka acknowledged every record of {@code batch}, then marks its records processed. Runs on the
+     * engine's thread only, as Debezium's committer requires.
+     */
+    private void settle(InFlight batch, DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        if (batch.acknowledged != null) {
+            await(batch.acknowledged);
+            batch.events.forEach(metrics::captured);
+        }
+        metrics.published(batch.events.size(), System.nanoTime() - batch.sentNanos,
+                batch.events.isEmpty() ? null : batch.events.get(batch.events.size() - 1));
+        for (RecordChangeEvent<SourceRecord> record : batch.records) {
             committer.markProcessed(record);
         }
         committer.markBatchFinished();
     }
 
-    private void publish(List<SenderRecord<String, byte[], Void>> outgoing) throws InterruptedException {
+    /** A batch handed to Kafka and not yet marked processed. */
+    private record InFlight(List<RecordChangeEvent<SourceRecord>> records, List<ChangeEvent> events,
+            CompletableFuture<Void> acknowledged, long sentNanos) {
+    }
+
+    /**
+     * Sends a batch; the future completes when Kafka acknowledged all of it. An outage is retried with backoff for as
+     * long as it lasts (re-sending the batch, so already-acknowledged records may be duplicated with the same eventId);
+     * any other failure completes the future exceptionally.
+     */
+    private CompletableFuture<Void> send(List<SenderRecord<String, byte[], Void>> outgoing) {
+        return sender.send(Flux.fromIterable(outgoing))
+                .doOnNext(result -> {
+                    if (result.exception() != null) {
+                        throw reactor.core.Exceptions.propagate(result.exception());
+                    }
+                })
+                .then()
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_BACKOFF).maxBackoff(MAX_BACKOFF)
+                        .filter(KafkaBatchPublisher::isOutage)
+                        .doBeforeRetry(signal -> LOG.warn("Kafka unavailable ({}); retrying batch of {} (attempt {})",
+                                signal.failure().toString(), outgoing.size(), signal.totalRetries() + 1)))
+                .toFuture();
+    }
+
+    private static void await(CompletableFuture<Void> acknowledged) throws InterruptedException {
         try {
-            sender.send(Flux.fromIterable(outgoing))
-                    .doOnNext(result -> {
-                        if (result.exception() != null) {
-                            throw reactor.core.Exceptions.propagate(result.exception());
-                        }
-                    })
-                    .then()
-                    .retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_BACKOFF).maxBackoff(MAX_BACKOFF)
-                            .filter(KafkaBatchPublisher::isOutage)
-                            .doBeforeRetry(signal -> LOG.warn("Kafka unavailable ({}); retrying batch of {} (attempt {})",
-                                    signal.failure().toString(), outgoing.size(), signal.totalRetries() + 1)))
-                    .block();
-        } catch (RuntimeException e) {
-            if (Thread.currentThread().isInterrupted() || e.getCause() instanceof InterruptedException) {
-                throw new InterruptedException("Interrupted while publishing");
-            }
-            throw e;
+            acknowledged.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Kafka rejected a batch: " + e.getCause(), e.getCause());
         }
     }
 
