@@ -4,6 +4,7 @@ import dev.changeflow.capture.internal.CaptureMetrics;
 import dev.changeflow.capture.internal.CapturePreflight;
 import dev.changeflow.capture.internal.DebeziumProperties;
 import dev.changeflow.capture.internal.KafkaBatchPublisher;
+import dev.changeflow.capture.internal.ProducerSettings;
 import dev.changeflow.capture.internal.RecordConverter;
 import dev.changeflow.capture.internal.TopicProvisioner;
 import dev.changeflow.capture.internal.TopicProvisioner.TopicSpec;
@@ -21,7 +22,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,9 +31,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,7 +107,7 @@ public final class CaptureService implements AutoCloseable {
                 CapturePreflight.checkKafka(admin, bootstrap, timeout);
                 new TopicProvisioner(admin, settings.get(Mode.SETTING)).provision(topicSpecs());
             }
-            sender = KafkaSender.create(SenderOptions.<String, byte[]>create(producerConfig()).maxInFlight(1024));
+            sender = KafkaSender.create(SenderOptions.<String, byte[]>create(ProducerSettings.of(settings, bootstrap)).maxInFlight(1024));
             RecordConverter converter = new RecordConverter(Set.of(heartbeatTable.substring(
                     heartbeatTable.indexOf('.') + 1)));
             CaptureMetrics metrics = new CaptureMetrics(registry, Clock.systemUTC());
@@ -204,21 +201,6 @@ public final class CaptureService implements AutoCloseable {
             out.put(kv[0], Integer.parseInt(kv[1]));
         }
         return out;
-    }
-
-    private Map<String, Object> producerConfig() {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        config.put(ProducerConfig.CLIENT_ID_CONFIG, "changeflow-capture-" + settings.get(CaptureSettings.SLOT));
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        config.put(ProducerConfig.LINGER_MS_CONFIG, (int) settings.get(CaptureSettings.LINGER).toMillis());
-        config.put(ProducerConfig.BATCH_SIZE_CONFIG, settings.get(CaptureSettings.PRODUCER_BATCH_BYTES));
-        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        return config;
     }
 
     private void transition(State from, State to) {

@@ -4,6 +4,7 @@ import dev.changeflow.capture.CaptureSettings;
 import dev.changeflow.capture.internal.CaptureMetrics;
 import dev.changeflow.capture.internal.DebeziumProperties;
 import dev.changeflow.capture.internal.KafkaBatchPublisher;
+import dev.changeflow.capture.internal.ProducerSettings;
 import dev.changeflow.capture.internal.RecordConverter;
 import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Settings;
@@ -22,8 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.connect.source.SourceRecord;
 import reactor.kafka.sender.KafkaSender;
 import reactor.kafka.sender.SenderOptions;
@@ -34,9 +33,7 @@ import reactor.kafka.sender.SenderOptions;
  * what-if the main code does not expose can be measured: {@code -Dbench.variant.maxInFlight=N} sets reactor-kafka's
  * {@code maxInFlight} (CaptureService uses 1024); {@code -Dbench.variant.publisher=<class>} replaces the change
  * consumer with another one that has KafkaBatchPublisher's constructor (for comparing publisher designs). The
- * producer settings copy CaptureService's (acks=all, idempotent,
- * lz4, linger and batch size from the settings, 5 in flight per connection); if CaptureService changes them, this
- * copy does not follow.
+ * producer settings are capture's own ({@link ProducerSettings}).
  */
 final class CaptureVariant implements AutoCloseable {
     private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
@@ -55,17 +52,8 @@ final class CaptureVariant implements AutoCloseable {
         int maxInFlight = Integer.getInteger("bench.variant.maxInFlight", 1024);
         String bootstrap = settings.get(ConnectionSettings.KAFKA_BOOTSTRAP);
         String heartbeat = BenchWorld.HEARTBEAT_TABLE;
-        Map<String, Object> config = new HashMap<>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Map<String, Object> config = new HashMap<>(ProducerSettings.of(settings, bootstrap));
         config.put(ProducerConfig.CLIENT_ID_CONFIG, "bench-variant-" + settings.get(CaptureSettings.SLOT));
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        config.put(ProducerConfig.LINGER_MS_CONFIG, (int) settings.get(CaptureSettings.LINGER).toMillis());
-        config.put(ProducerConfig.BATCH_SIZE_CONFIG, settings.get(CaptureSettings.PRODUCER_BATCH_BYTES));
-        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         sender = KafkaSender.create(SenderOptions.<String, byte[]>create(config).maxInFlight(maxInFlight));
         RecordConverter converter = new RecordConverter(Set.of(heartbeat.substring(heartbeat.indexOf('.') + 1)));
         TopicRouter router = TopicRouter.fromSettings(settings);
