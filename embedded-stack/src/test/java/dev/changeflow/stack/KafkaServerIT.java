@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.config.ConfigException;
 import dev.changeflow.config.Settings;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -95,10 +94,7 @@ class KafkaServerIT {
 
     @Test
     void anUnreachableBootstrapGivesOneLineNamingTheSetting() throws Exception {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
+        int closedPort = TestPorts.closedPort();
         Settings settings = Settings.of(Map.of(
                 "CHANGEFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:" + closedPort,
                 "CHANGEFLOW_STACK_CONNECT_TIMEOUT", "2s"));

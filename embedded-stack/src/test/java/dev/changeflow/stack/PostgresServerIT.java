@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.changeflow.config.ConfigException;
 import dev.changeflow.config.Settings;
 import dev.changeflow.stack.internal.PostgresLaunchers;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -73,10 +72,7 @@ class PostgresServerIT {
 
     @Test
     void anUnreachableExternalUrlGivesOneLineNamingTheSettingWithoutThePassword() throws Exception {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
+        int closedPort = TestPorts.closedPort();
         Settings settings = Settings.of(Map.of(
                 "CHANGEFLOW_POSTGRES_URL", "postgresql://app:s3cret@127.0.0.1:" + closedPort + "/app"));
 

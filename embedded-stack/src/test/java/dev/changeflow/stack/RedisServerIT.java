@@ -8,7 +8,6 @@ import dev.changeflow.config.Settings;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import java.net.ServerSocket;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
@@ -59,10 +58,7 @@ class RedisServerIT {
 
     @Test
     void anUnreachableRedisUrlGivesOneLineNamingTheSettingWithoutThePassword() throws Exception {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
+        int closedPort = TestPorts.closedPort();
         Settings settings = Settings.of(Map.of(
                 "CHANGEFLOW_REDIS_URL", "redis://:hunter2@127.0.0.1:" + closedPort,
                 "CHANGEFLOW_STACK_CONNECT_TIMEOUT", "2s"));
