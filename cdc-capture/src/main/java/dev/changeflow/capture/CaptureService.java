@@ -158,7 +158,8 @@ public final class CaptureService implements AutoCloseable {
             if (engine != null) {
                 engine.close();
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // Debezium refuses to stop while its task is still starting; the sender is closed regardless.
             LOG.warn("Engine did not close cleanly: {}", e.toString());
         }
         engineThread.shutdown();

@@ -48,6 +48,8 @@ public final class CaptureBenchmark {
     private final int latencyWarmupSeconds = Integer.getInteger("bench.latencyWarmupSeconds", 5);
     private final int rate = Integer.getInteger("bench.rate", 1000);
     private final List<String> results = new ArrayList<>();
+    /** Whether other programs disturbed a measured part (the warm-up does not count). */
+    private boolean disturbed;
     private BenchWorld world;
     private Settings noopSettings;
     private Settings captureSettings;
@@ -151,6 +153,9 @@ public final class CaptureBenchmark {
         log(label + ": capture->Kafka " + fmt(capture) + "; CPU: " + capture.cpu());
         log(String.format(Locale.ROOT, "%s: ratio capture/no-op %.2f (start->done), %.2f (streaming)", label,
                 capture.rate() / noop.rate(), capture.streamingRate() / noop.streamingRate()));
+        if (!label.equals("warm-up") && (isDisturbed(noop.cpu()) || isDisturbed(capture.cpu()))) {
+            disturbed = true;
+        }
         results.add(label + " burst: " + b);
         results.add(label + " no-op:   " + fmt(noop));
         results.add("    CPU: " + noop.cpu());
@@ -361,6 +366,7 @@ public final class CaptureBenchmark {
                     total, writer.inserts.get(), writer.updates.get(), writer.errors.get(), probe.received.get(),
                     total, latencies.length, probe.notAppendTime.get(), batches.count(), batches.mean(),
                     publish.mean(TimeUnit.MILLISECONDS), percentiles(publish), usage);
+            disturbed |= isDisturbed(usage);
             log("latency: " + detail);
             return new Object[] {latencies, detail};
         }
@@ -428,8 +434,8 @@ public final class CaptureBenchmark {
                     median(noops), min(noops), max(noops)));
             out.add(String.format(Locale.ROOT, "  capture -> Kafka:   %8.0f events/s  median (min %.0f, max %.0f)",
                     median(captures), min(captures), max(captures)));
-            out.add(String.format(Locale.ROOT, "  ratio:              %8.2f  capture median / no-op median (rounds' own "
-                    + "ratios: median %.2f, min %.2f, max %.2f); target >= %.1f: %s", ratio, median(ratios),
+            out.add(String.format(Locale.ROOT, "  ratio:              %8.2f  capture median / no-op median (rounds' "
+                    + "own ratios: median %.2f, min %.2f, max %.2f); target >= %.1f: %s", ratio, median(ratios),
                     min(ratios), max(ratios), THROUGHPUT_TARGET_RATIO,
                     ratio >= THROUGHPUT_TARGET_RATIO ? "MET" : "NOT MET"));
         }
@@ -446,13 +452,17 @@ public final class CaptureBenchmark {
                     LATENCY_TARGET_P99_MS, latencies.length > 0 && p99 <= LATENCY_TARGET_P99_MS ? "MET" : "NOT MET"));
             out.add("  " + latencyDetail);
         }
-        if (out.stream().anyMatch(l -> l.contains("!! the machine was not otherwise idle"))) {
-            out.add("!! WARNING: other processes used more than " + CpuProfile.OTHER_LOAD_WARNING + " cores during at "
-                    + "least one measurement (see 'other processes' above): those figures are disturbed");
+        if (disturbed) {
+            out.add("!! WARNING: other programs used more than " + CpuProfile.OTHER_LOAD_WARNING + " cores during at "
+                    + "least one measured part (see 'other processes' above): those figures are disturbed");
         }
         out.add("==============================================================");
         System.out.println();
         out.forEach(System.out::println);
+    }
+
+    private static boolean isDisturbed(String cpu) {
+        return cpu.contains(CpuProfile.DISTURBED);
     }
 
     private static double median(List<Double> values) {

@@ -9,8 +9,10 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -20,16 +22,22 @@ import java.util.stream.Collectors;
 final class CpuProfile {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final double TICKS_PER_SECOND = 100.0; // USER_HZ on Linux
+    private static final long PF_KTHREAD = 0x00200000; // /proc/<pid>/stat flags: a kernel thread
     /** The postmaster of the benchmark's Postgres; only it and its children are counted (other servers may run). */
     private static volatile long postmasterPid = -1;
 
-    /** Cores used by other processes above which a measurement is flagged as disturbed. */
+    /** Cores used by other programs (not kernel threads) above which a measurement is flagged as disturbed. */
     static final double OTHER_LOAD_WARNING = 0.15;
+    /** The mark on a profile taken while other programs used more than {@link #OTHER_LOAD_WARNING}. */
+    static final String DISTURBED = "(!! the machine was not otherwise idle)";
 
     private final long nanos = System.nanoTime();
     private final Map<Long, String> names = new HashMap<>();
     private final Map<Long, Long> threadCpu = new HashMap<>();
     private final Map<String, Long> processTicks = new HashMap<>(); // "pid kind" -> utime + stime
+    private final Map<String, Long> kernelTicks = new HashMap<>(); // kernel threads (writeback, ...): pid -> ticks
+    /** CPU of the postmaster's children that have exited (autovacuum workers, ...), as the kernel sums it. */
+    private long exitedChildTicks;
     private final long machineBusy;
     private final long machineTotal;
     private final long processCpu;
@@ -83,10 +91,13 @@ final class CpuProfile {
             long delta = cpu - threadCpu.getOrDefault(id, 0L);
             groups.merge("jvm:" + group(end.names.get(id)), delta / 1e9, Double::sum);
         });
-        end.processTicks.forEach((key, ticks) -> {
-            long delta = ticks - processTicks.getOrDefault(key, 0L);
-            groups.merge("postgres:" + key.substring(key.indexOf(' ') + 1), delta / TICKS_PER_SECOND, Double::sum);
-        });
+        // By kind, as totals at each end: a child that exits in between moves from its kind to "exited children".
+        Map<String, Long> before = byKind();
+        Map<String, Long> after = end.byKind();
+        Set<String> kinds = new HashSet<>(before.keySet());
+        kinds.addAll(after.keySet());
+        kinds.forEach(kind -> groups.put("postgres:" + kind,
+                (after.getOrDefault(kind, 0L) - before.getOrDefault(kind, 0L)) / TICKS_PER_SECOND));
         double jvm = groups.entrySet().stream().filter(e -> e.getKey().startsWith("jvm:"))
                 .mapToDouble(Map.Entry::getValue).sum();
         double pg = groups.entrySet().stream().filter(e -> e.getKey().startsWith("postgres:"))
@@ -103,9 +114,14 @@ final class CpuProfile {
         if (end.machineTotal > machineTotal && processCpu >= 0) {
             double machineCores = Runtime.getRuntime().availableProcessors() * (double) (end.machineBusy - machineBusy)
                     / (end.machineTotal - machineTotal);
-            others = String.format(Locale.ROOT, "other processes %.2f cores%s; ", Math.max(0, machineCores
-                    - processCores - pg / wall), machineCores - processCores - pg / wall > OTHER_LOAD_WARNING
-                            ? " (!! the machine was not otherwise idle)" : "");
+            double kernel = end.kernelTicks.entrySet().stream()
+                    .mapToLong(e -> e.getValue() - kernelTicks.getOrDefault(e.getKey(), 0L)).sum()
+                    / TICKS_PER_SECOND / wall;
+            double other = Math.max(0, machineCores - processCores - pg / wall);
+            double programs = Math.max(0, other - kernel);
+            others = String.format(Locale.ROOT, "other processes %.2f cores (kernel threads such as writeback %.2f, "
+                    + "other programs %.2f)%s; ", other, Math.min(kernel, other), programs,
+                    programs > OTHER_LOAD_WARNING ? " " + DISTURBED : "");
         }
         return machine + process + String.format(Locale.ROOT, "benchmark's Postgres %.2f cores; ", pg / wall) + others
                 + "top: " + groups.entrySet().stream()
@@ -113,6 +129,13 @@ final class CpuProfile {
                         .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(top)
                         .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue() / wall))
                         .collect(Collectors.joining(", "));
+    }
+
+    private Map<String, Long> byKind() {
+        Map<String, Long> kinds = new HashMap<>();
+        processTicks.forEach((key, ticks) -> kinds.merge(key.substring(key.indexOf(' ') + 1), ticks, Long::sum));
+        kinds.merge("exited children", exitedChildTicks, Long::sum);
+        return kinds;
     }
 
     /** Thread names with their numbers folded, so a pool counts once. */
@@ -135,15 +158,25 @@ final class CpuProfile {
                     String stat = Files.readString(dir.resolve("stat"));
                     int open = stat.indexOf('(');
                     int close = stat.lastIndexOf(')');
-                    if (open < 0 || close < 0 || !stat.substring(open + 1, close).startsWith("postgres")) {
+                    if (open < 0 || close < 0) {
                         continue;
                     }
                     String[] f = stat.substring(close + 2).split(" ");
+                    if ((Long.parseLong(f[6]) & PF_KTHREAD) != 0) {
+                        kernelTicks.put(dir.getFileName().toString(), Long.parseLong(f[11]) + Long.parseLong(f[12]));
+                        continue;
+                    }
+                    if (!stat.substring(open + 1, close).startsWith("postgres")) {
+                        continue;
+                    }
                     long pid = Long.parseLong(dir.getFileName().toString());
                     if (postmasterPid > 0 && pid != postmasterPid && Long.parseLong(f[1]) != postmasterPid) {
                         continue;
                     }
                     long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    if (pid == postmasterPid) {
+                        exitedChildTicks = Long.parseLong(f[13]) + Long.parseLong(f[14]);
+                    }
                     String cmdline = new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8)
                             .replace('\0', ' ').trim();
                     processTicks.put(dir.getFileName() + " " + kind(cmdline), ticks);
