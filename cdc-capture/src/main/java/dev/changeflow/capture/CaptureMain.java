@@ -6,8 +6,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * Runs capture as a process of its own, configured from environment variables, system properties, or the properties
- * file named by {@code CHANGEFLOW_CONFIG_FILE}. Exit codes: 0 after a clean stop (SIGTERM/SIGINT), 1 if the engine
- * failed, 2 for a bad setting or a failed startup check (one line on stderr says which).
+ * file named by {@code CHANGEFLOW_CONFIG_FILE}. SIGTERM or SIGINT stops it cleanly (the JVM then exits with
+ * 128 + the signal number, 143 for SIGTERM); it exits 1 if the engine failed and 2 for a bad setting or a failed
+ * startup check (one line on stderr says which).
  */
 public final class CaptureMain {
     private CaptureMain() {

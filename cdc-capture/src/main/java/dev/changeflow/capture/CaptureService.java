@@ -142,11 +142,6 @@ public final class CaptureService implements AutoCloseable {
         return state.get();
     }
 
-    /** The topic a captured table's changes go to. */
-    public String topicFor(String table) {
-        return router.topicFor(table);
-    }
-
     /** Stops the engine (committing what Kafka acknowledged) and releases its resources. Idempotent. */
     @Override
     public void close() {

@@ -91,6 +91,7 @@ class CaptureCrashIT {
                         .allSatisfy(copies -> assertThat(Set.copyOf(copies)).hasSize(1));
                 last.destroy(); // SIGTERM: a clean stop
                 assertThat(last.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(last.exitValue()).as("JVM exit status after SIGTERM").isEqualTo(143);
             } finally {
                 writer.shutdownNow();
                 processes.forEach(Process::destroyForcibly);

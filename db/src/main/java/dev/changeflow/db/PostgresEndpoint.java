@@ -43,6 +43,11 @@ public record PostgresEndpoint(String host, int port, String database, String us
                 path.isEmpty() ? "postgres" : path, user, password);
     }
 
+    /** The same server and credentials, another database. */
+    public PostgresEndpoint withDatabase(String databaseName) {
+        return new PostgresEndpoint(host, port, databaseName, user, password);
+    }
+
     /** JDBC URL of this database, without credentials. */
     public String jdbcUrl() {
         return "jdbc:postgresql://" + host + ":" + port + "/" + database;

@@ -3,15 +3,14 @@ package dev.changeflow.stack;
 import dev.changeflow.config.ConfigException;
 import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Settings;
+import dev.changeflow.db.PostgresEndpoint;
 import dev.changeflow.stack.StackSettings.PostgresProvider;
 import dev.changeflow.stack.internal.PostgresLaunchers;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -26,22 +25,13 @@ public final class PostgresServer implements AutoCloseable {
     public enum Origin { EMBEDDED, TESTCONTAINERS, EXTERNAL }
 
     private final Origin origin;
-    private final String host;
-    private final int port;
-    private final String database;
-    private final String user;
-    private final String password;
+    private final PostgresEndpoint endpoint;
     private final AutoCloseable stopper;
 
-    /** For launchers: describes a server that is up and accepts connections. */
-    public PostgresServer(Origin origin, String host, int port, String database, String user, String password,
-            AutoCloseable stopper) {
+    /** For launchers: describes a server that is up and accepts connections at {@code endpoint}. */
+    public PostgresServer(Origin origin, PostgresEndpoint endpoint, AutoCloseable stopper) {
         this.origin = Objects.requireNonNull(origin);
-        this.host = Objects.requireNonNull(host);
-        this.port = port;
-        this.database = Objects.requireNonNull(database);
-        this.user = Objects.requireNonNull(user);
-        this.password = password;
+        this.endpoint = Objects.requireNonNull(endpoint);
         this.stopper = Objects.requireNonNull(stopper);
     }
 
@@ -67,60 +57,59 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     public String host() {
-        return host;
+        return endpoint.host();
     }
 
     public int port() {
-        return port;
+        return endpoint.port();
     }
 
     /** The database named by the URL, or {@code postgres} for a server started here. */
     public String database() {
-        return database;
+        return endpoint.database();
     }
 
     public String user() {
-        return user;
+        return endpoint.user();
     }
 
     /** The password, or null if the server trusts local connections. Never log it. */
     public String password() {
-        return password;
+        return endpoint.password();
+    }
+
+    /** Where another database on this server is, with this server's credentials. */
+    public PostgresEndpoint endpoint(String databaseName) {
+        return endpoint.withDatabase(databaseName);
     }
 
     /** JDBC URL of {@link #database()}, without credentials. */
     public String jdbcUrl() {
-        return jdbcUrl(database);
+        return endpoint.jdbcUrl();
     }
 
     /** JDBC URL of another database on this server, without credentials. */
     public String jdbcUrl(String databaseName) {
-        return "jdbc:postgresql://" + host + ":" + port + "/" + databaseName;
+        return endpoint(databaseName).jdbcUrl();
     }
 
     /** A new connection to {@link #database()}; the caller closes it. */
     public Connection connect() throws SQLException {
-        return connect(database);
+        return endpoint.connect();
     }
 
     /** A new connection to {@code databaseName}; the caller closes it. */
     public Connection connect(String databaseName) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", user);
-        props.setProperty("connectTimeout", "10");
-        if (password != null) {
-            props.setProperty("password", password);
-        }
-        return DriverManager.getConnection(jdbcUrl(databaseName), props);
+        return endpoint(databaseName).connect();
     }
 
     /** A non-pooling data source for {@code databaseName}. */
     public DataSource dataSource(String databaseName) {
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setUrl(jdbcUrl(databaseName));
-        ds.setUser(user);
-        if (password != null) {
-            ds.setPassword(password);
+        ds.setUser(endpoint.user());
+        if (endpoint.password() != null) {
+            ds.setPassword(endpoint.password());
         }
         return ds;
     }
@@ -148,6 +137,6 @@ public final class PostgresServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return origin.name().toLowerCase(Locale.ROOT) + " Postgres at " + host + ":" + port + "/" + database;
+        return origin.name().toLowerCase(Locale.ROOT) + " Postgres at " + host() + ":" + port() + "/" + database();
     }
 }

@@ -70,12 +70,6 @@ public final class RecordConverter {
                 op == Op.DELETE ? null : after, source(source)));
     }
 
-    /** The source position of a record, or empty for records that have none (heartbeats). */
-    public static Optional<Long> lsnOf(SourceRecord record) {
-        Object lsn = record.sourceOffset() == null ? null : record.sourceOffset().get("lsn");
-        return lsn instanceof Number n ? Optional.of(n.longValue()) : Optional.empty();
-    }
-
     private static Source source(Struct source) {
         Long lsn = source.getInt64("lsn");
         Long txId = source.getInt64("txId");

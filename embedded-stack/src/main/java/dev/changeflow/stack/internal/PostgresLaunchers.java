@@ -63,7 +63,8 @@ public final class PostgresLaunchers {
             throw new UncheckedIOException("Embedded Postgres did not start in " + dir.path(), e);
         }
         LOG.info("Embedded Postgres started on port {} in {}", pg.getPort(), dir.path());
-        return new PostgresServer(Origin.EMBEDDED, "localhost", pg.getPort(), "postgres", "postgres", null, () -> {
+        PostgresEndpoint endpoint = new PostgresEndpoint("localhost", pg.getPort(), "postgres", "postgres", null);
+        return new PostgresServer(Origin.EMBEDDED, endpoint, () -> {
             try {
                 pg.close();
             } finally {
@@ -87,8 +88,9 @@ public final class PostgresLaunchers {
         PostgreSQLContainer container = new PostgreSQLContainer(DockerImageName.parse("postgres:17"))
                 .withCommand(fullCommand);
         container.start();
-        return new PostgresServer(Origin.TESTCONTAINERS, container.getHost(), container.getMappedPort(5432),
-                container.getDatabaseName(), container.getUsername(), container.getPassword(), container::stop);
+        return new PostgresServer(Origin.TESTCONTAINERS, new PostgresEndpoint(container.getHost(),
+                container.getMappedPort(5432), container.getDatabaseName(), container.getUsername(),
+                container.getPassword()), container::stop);
     }
 
     private static boolean isDockerAvailable() {
@@ -114,9 +116,8 @@ public final class PostgresLaunchers {
         } catch (SQLException e) {
             throw ConfigException.unusable(ConnectionSettings.POSTGRES_URL, raw, endpoint.describe(e));
         }
-        PostgresServer server = new PostgresServer(Origin.EXTERNAL, endpoint.host(), endpoint.port(),
-                endpoint.database(), endpoint.user(), endpoint.password(), () -> {
-                });
+        PostgresServer server = new PostgresServer(Origin.EXTERNAL, endpoint, () -> {
+        });
         LOG.info("Using external Postgres {}", server);
         return server;
     }
