@@ -3,7 +3,7 @@ package dev.changeflow.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.changeflow.capture.internal.TopicProvisioner.WeakTopicException;
+import dev.changeflow.router.topics.TopicProvisioner.WeakTopicException;
 import dev.changeflow.config.ConfigException;
 import dev.changeflow.config.Settings;
 import dev.changeflow.stack.PostgresServer;

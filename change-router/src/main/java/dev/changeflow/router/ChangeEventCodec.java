@@ -1,5 +1,11 @@
 package dev.changeflow.router;
 
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaValidatorsConfig;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.util.Set;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
@@ -67,6 +73,21 @@ public final class ChangeEventCodec {
      *     {@link ChangeEvent}; the message says which
      */
     public static ChangeEvent decode(byte[] json) {
+        return decode(json, false);
+    }
+
+    /**
+     * Like {@link #decode(byte[])}, but first checks {@code json} against the published JSON Schema
+     * ({@link ChangeEventSchema#RESOURCE}, formats asserted), as a consumer should before trusting a record.
+     *
+     * @throws MalformedEventException as {@link #decode(byte[])}, or if the JSON breaks the schema; the message names
+     *     the first violations
+     */
+    public static ChangeEvent decodeChecked(byte[] json) {
+        return decode(json, true);
+    }
+
+    private static ChangeEvent decode(byte[] json, boolean checkSchema) {
         if (json == null || json.length == 0) {
             throw malformed("the message is empty (a tombstone?)", null);
         }
@@ -88,6 +109,13 @@ public final class ChangeEventCodec {
             throw malformed("unsupported schemaVersion " + version + "; this reader understands version "
                     + ChangeEvent.SCHEMA_VERSION + " only", null);
         }
+        if (checkSchema) {
+            Set<ValidationMessage> violations = SchemaHolder.SCHEMA.validate(tree);
+            if (!violations.isEmpty()) {
+                throw malformed("breaks the JSON Schema: " + violations.stream().map(ValidationMessage::getMessage)
+                        .sorted().limit(3).collect(Collectors.joining("; ")), null);
+            }
+        }
         try {
             return MAPPER.treeToValue(tree, EventJson.class).toEvent();
         } catch (JsonProcessingException e) {
@@ -95,6 +123,13 @@ public final class ChangeEventCodec {
         } catch (IllegalArgumentException | NullPointerException e) {
             throw malformed(e.getMessage(), e);
         }
+    }
+
+    /** The compiled schema, loaded on first use of {@link #decodeChecked}. Thread-safe once built. */
+    private static final class SchemaHolder {
+        static final JsonSchema SCHEMA = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+                .getSchema(ChangeEventSchema.load(),
+                        SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build());
     }
 
     private static MalformedEventException malformed(String problem, Throwable cause) {

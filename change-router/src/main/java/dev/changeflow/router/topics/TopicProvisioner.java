@@ -1,4 +1,4 @@
-package dev.changeflow.capture.internal;
+package dev.changeflow.router.topics;
 
 import dev.changeflow.config.Mode;
 import java.time.Duration;
@@ -39,6 +39,18 @@ public final class TopicProvisioner {
                     TopicConfig.SEGMENT_MS_CONFIG, Long.toString(segment.toMillis()),
                     // Append time lets latency be measured from commit time to the broker's clock.
                     TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
+        }
+
+        /**
+         * The dead-letter topic of a change topic: as many partitions and replicas as its source, so that a key's
+         * records keep their order there too, lz4, and its own retention.
+         */
+        public static TopicSpec deadLetterTopic(String name, int partitions, int replicationFactor, int minInsync,
+                Duration retention) {
+            return new TopicSpec(name, partitions, (short) replicationFactor, Map.of(
+                    TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(minInsync),
+                    TopicConfig.RETENTION_MS_CONFIG, Long.toString(retention.toMillis()),
+                    TopicConfig.COMPRESSION_TYPE_CONFIG, "lz4"));
         }
 
         /** A compacted topic for source offsets: one partition, kept forever. */

@@ -1,0 +1,104 @@
+package dev.changeflow.router.internal.subscription;
+
+import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.subscription.DeadLetterHeaders;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.kafka.sender.KafkaSender;
+import reactor.kafka.sender.SenderOptions;
+import reactor.kafka.sender.SenderRecord;
+import reactor.util.retry.Retry;
+
+/**
+ * Publishes records that cannot be handled to {@code <topic>.dlt}: key, value and headers as they were, plus
+ * {@link DeadLetterHeaders}. A Kafka outage is retried without limit; any other send failure is returned as an error,
+ * because the record can then be neither handled nor set aside. Thread-safe.
+ */
+final class DeadLetterPublisher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DeadLetterPublisher.class);
+
+    private final KafkaSender<String, byte[]> sender;
+    private final String group;
+    private final Predicate<Throwable> isOutage;
+    private final Retry outageRetry;
+
+    DeadLetterPublisher(Map<String, Object> clientProperties, String group, Predicate<Throwable> isOutage,
+            Retry outageRetry) {
+        Map<String, Object> config = new java.util.HashMap<>(clientProperties);
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, group + "-dead-letters");
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        this.sender = KafkaSender.create(SenderOptions.<String, byte[]>create(config).maxInFlight(64));
+        this.group = group;
+        this.isOutage = isOutage;
+        this.outageRetry = outageRetry;
+    }
+
+    /**
+     * Sends {@code record} to its dead-letter topic; completes once the broker has acknowledged it (acks=all).
+     *
+     * @param attempts how many times the handler was called for it alone (0 if it was undecodable)
+     */
+    Mono<Void> publish(ConsumerRecord<String, byte[]> record, String reason, Throwable error, int attempts) {
+        ProducerRecord<String, byte[]> dead = deadLetterOf(record, reason, error, attempts, group, Instant.now());
+        LOG.warn("Dead-lettering {}-{}@{} key {} to {} after {} attempt(s): {}", record.topic(), record.partition(),
+                record.offset(), record.key(), dead.topic(), attempts, error.toString());
+        return sender.send(Mono.just(SenderRecord.create(dead, null)))
+                .next()
+                .flatMap(result -> result.exception() == null ? Mono.<Void>empty() : Mono.error(result.exception()))
+                .retryWhen(outageRetry);
+    }
+
+    /** The dead-letter record of {@code record}. Pure; visible for tests. */
+    static ProducerRecord<String, byte[]> deadLetterOf(ConsumerRecord<String, byte[]> record, String reason,
+            Throwable error, int attempts, String group, Instant now) {
+        RecordHeaders headers = new RecordHeaders();
+        for (Header h : record.headers()) {
+            headers.add(h);
+        }
+        put(headers, DeadLetterHeaders.ORIGINAL_TOPIC, record.topic());
+        put(headers, DeadLetterHeaders.ORIGINAL_PARTITION, Integer.toString(record.partition()));
+        put(headers, DeadLetterHeaders.ORIGINAL_OFFSET, Long.toString(record.offset()));
+        if (record.key() != null) {
+            put(headers, DeadLetterHeaders.ORIGINAL_KEY, record.key());
+        }
+        put(headers, DeadLetterHeaders.REASON, reason);
+        put(headers, DeadLetterHeaders.ERROR_CLASS, error.getClass().getName());
+        put(headers, DeadLetterHeaders.ERROR_MESSAGE, error.getMessage() == null ? "" : error.getMessage());
+        put(headers, DeadLetterHeaders.ATTEMPTS, Integer.toString(attempts));
+        put(headers, DeadLetterHeaders.FAILED_AT, now.toString());
+        put(headers, DeadLetterHeaders.GROUP, group);
+        return new ProducerRecord<>(TopicRouter.deadLetterTopicFor(record.topic()), null, record.key(), record.value(),
+                headers);
+    }
+
+    private static void put(RecordHeaders headers, String name, String value) {
+        headers.remove(name);
+        headers.add(name, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    boolean isOutage(Throwable t) {
+        return isOutage.test(t);
+    }
+
+    @Override
+    public void close() {
+        sender.close();
+    }
+}

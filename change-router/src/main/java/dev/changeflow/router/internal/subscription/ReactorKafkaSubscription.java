@@ -1,0 +1,382 @@
+package dev.changeflow.router.internal.subscription;
+
+import dev.changeflow.router.ChangeEvent;
+import dev.changeflow.router.ChangeEventCodec;
+import dev.changeflow.router.MalformedEventException;
+import dev.changeflow.router.subscription.BatchHandler;
+import dev.changeflow.router.subscription.ChangeHandler;
+import dev.changeflow.router.subscription.DeadLetterHeaders;
+import dev.changeflow.router.subscription.Subscription;
+import dev.changeflow.router.subscription.SubscriptionOptions;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.Exceptions;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.kafka.receiver.KafkaReceiver;
+import reactor.kafka.receiver.ReceiverOffset;
+import reactor.kafka.receiver.ReceiverOptions;
+import reactor.kafka.receiver.ReceiverPartition;
+import reactor.kafka.receiver.ReceiverRecord;
+import reactor.util.retry.Retry;
+
+/**
+ * The subscription runtime on reactor-kafka.
+ *
+ * <p>Pipeline: the receiver's records are spread over {@code concurrency} lanes with {@code groupBy}; a partition is
+ * pinned to one lane for the life of the subscription, so its records are handled in order, and there are exactly as
+ * many groups as {@code flatMap} subscribes to (the groupBy trap cannot occur). Each lane handles one unit (a record,
+ * or a batch) at a time with {@code concatMap} without prefetch. Demand flows back to the receiver, which pauses
+ * fetching while keeping the poll loop alive, so a slow handler never overruns {@code max.poll.interval.ms}.
+ *
+ * <p>A unit's records are acknowledged only when its work is done, and acknowledged offsets are committed every
+ * {@code commitInterval}, on revocation (after waiting up to {@code rebalanceDrainTimeout} for fetched records), and on
+ * close. Records of a partition no longer held, or arriving while closing, are dropped unacknowledged: the partition's
+ * next owner handles them.
+ */
+public final class ReactorKafkaSubscription implements Subscription {
+    private static final Logger LOG = LoggerFactory.getLogger(ReactorKafkaSubscription.class);
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    /** What {@link Subscription.Builder} collected. */
+    public record Spec(String bootstrapServers, String group, List<String> topics, ChangeHandler eventHandler,
+            BatchHandler batchHandler, SubscriptionOptions options, Predicate<Throwable> isOutage,
+            MeterRegistry meters, Map<String, Object> kafkaProperties) {
+    }
+
+    private enum State { RUNNING, DRAINING, CLOSED }
+
+    private final Spec spec;
+    private final SubscriptionOptions options;
+    private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
+    private final InFlightCounter inFlight = new InFlightCounter();
+    private final SubscriptionMetrics metrics;
+    private final DeadLetterPublisher deadLetters;
+    private final Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
+    private final Map<TopicPartition, Integer> laneOf = new ConcurrentHashMap<>();
+    private final AtomicInteger nextLane = new AtomicInteger();
+    private final Map<TopicPartition, AtomicLong> nextOffset = new ConcurrentHashMap<>();
+    private final AtomicInteger activeUnits = new AtomicInteger();
+    private final AtomicReference<ReceiverOffset> lastAcknowledged = new AtomicReference<>();
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private final KafkaReceiver<String, byte[]> receiver;
+    private volatile Disposable pipeline;
+    private volatile Disposable lagRefresh;
+
+    private ReactorKafkaSubscription(Spec spec, Map<String, Object> clientProperties) {
+        this.spec = spec;
+        this.options = spec.options();
+        this.metrics = new SubscriptionMetrics(spec.meters(), spec.group(), inFlight::current);
+        this.deadLetters = new DeadLetterPublisher(clientProperties, spec.group(), spec.isOutage(),
+                outageRetry("dead-letter publish", "dead letters"));
+        this.receiver = KafkaReceiver.create(receiverOptions(clientProperties));
+    }
+
+    /** Prepares the topics and starts consuming; see {@link Subscription.Builder#start()}. */
+    public static Subscription start(Spec spec) {
+        Map<String, Object> clientProperties = new HashMap<>(spec.kafkaProperties());
+        clientProperties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, spec.bootstrapServers());
+        TopicPreparation.prepare(clientProperties, spec.topics(), spec.options().startupTimeout(),
+                spec.options().deadLetterRetention());
+        ReactorKafkaSubscription subscription = new ReactorKafkaSubscription(spec, clientProperties);
+        subscription.run();
+        LOG.info("Subscription {} started on {} (max {} in flight, {} lanes, {})", spec.group(), spec.topics(),
+                spec.options().maxInFlight(), spec.options().concurrency(),
+                spec.batchHandler() != null ? "batches of " + spec.options().batchSize() : "one event at a time");
+        return subscription;
+    }
+
+    private ReceiverOptions<String, byte[]> receiverOptions(Map<String, Object> clientProperties) {
+        Map<String, Object> config = new HashMap<>(clientProperties);
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, spec.group());
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, spec.group() + "-" + INSTANCES.incrementAndGet());
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, options.autoOffsetReset().name().toLowerCase());
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, options.pollRecords());
+        // Cooperative: a member joining or leaving moves only the partitions that change hands.
+        config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        config.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, InFlightCounter.Interceptor.class.getName());
+        config.put(InFlightCounter.ID_CONFIG, inFlight.id());
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        return ReceiverOptions.<String, byte[]>create(config)
+                .subscription(spec.topics())
+                .commitInterval(options.commitInterval())
+                .commitBatchSize(0)
+                // A commit failing because Kafka is away is retried for as long as it is away.
+                .maxCommitAttempts(Integer.MAX_VALUE)
+                .maxDelayRebalance(options.rebalanceDrainTimeout())
+                .commitIntervalDuringDelay(100)
+                .closeTimeout(options.shutdownTimeout())
+                .addAssignListener(this::onAssigned)
+                .addRevokeListener(this::onRevoked);
+    }
+
+    private void run() {
+        int lanes = options.concurrency();
+        boolean batches = spec.batchHandler() != null;
+        pipeline = receiver.receive(1)
+                .groupBy(record -> laneOf(record.receiverOffset().topicPartition()), options.queueCapacity())
+                .flatMap(lane -> batches
+                        ? lane.bufferTimeout(options.batchSize(), options.batchWait(), true)
+                                .concatMap(this::processUnit, 0)
+                        : lane.concatMap(record -> processUnit(List.of(record)), 0), lanes, 1)
+                .subscribe(ignored -> { }, this::onFatal, () -> LOG.debug("Subscription {} pipeline completed",
+                        spec.group()));
+        lagRefresh = Flux.interval(options.lagInterval(), options.lagInterval())
+                .onBackpressureDrop()
+                .concatMap(tick -> receiver.doOnConsumer(consumer -> {
+                    for (TopicPartition tp : consumer.assignment()) {
+                        var behind = consumer.currentLag(tp);
+                        AtomicLong next = nextOffset.get(tp);
+                        if (behind.isPresent() && next != null) {
+                            long end = consumer.position(tp) + behind.getAsLong();
+                            metrics.lag(tp, Math.max(0, end - next.get()));
+                        }
+                    }
+                    return true;
+                }).onErrorResume(e -> Mono.empty()))
+                .subscribe();
+    }
+
+    private int laneOf(TopicPartition partition) {
+        // Pinned for life: were it moved, a stale record of the old lane could race the partition's new records.
+        return laneOf.computeIfAbsent(partition, tp -> nextLane.getAndIncrement() % options.concurrency());
+    }
+
+    private void onAssigned(Collection<ReceiverPartition> partitions) {
+        for (ReceiverPartition p : partitions) {
+            TopicPartition tp = p.topicPartition();
+            assigned.add(tp);
+            try {
+                nextOffset.computeIfAbsent(tp, k -> new AtomicLong()).set(p.position());
+            } catch (RuntimeException e) {
+                LOG.debug("No position yet for {}: {}", tp, e.toString());
+            }
+        }
+        LOG.info("Subscription {} assigned {}", spec.group(), partitions.stream().map(ReceiverPartition::topicPartition)
+                .toList());
+    }
+
+    private void onRevoked(Collection<ReceiverPartition> partitions) {
+        for (ReceiverPartition p : partitions) {
+            assigned.remove(p.topicPartition());
+            nextOffset.remove(p.topicPartition());
+            metrics.dropLag(p.topicPartition());
+        }
+        LOG.info("Subscription {} gave up {}", spec.group(), partitions.stream().map(ReceiverPartition::topicPartition)
+                .toList());
+    }
+
+    /** Handles one unit (one record, or one lane's batch) and acknowledges its records when all of it is done. */
+    private Mono<Void> processUnit(List<ReceiverRecord<String, byte[]>> records) {
+        return Mono.<Void>defer(() -> {
+            List<ReceiverRecord<String, byte[]>> live = new ArrayList<>(records.size());
+            for (ReceiverRecord<String, byte[]> record : records) {
+                if (state.get() == State.RUNNING && assigned.contains(record.receiverOffset().topicPartition())) {
+                    live.add(record);
+                } else {
+                    inFlight.finished(1);
+                    metrics.skipped(record.topic(), 1);
+                }
+            }
+            if (live.isEmpty()) {
+                return Mono.empty();
+            }
+            activeUnits.incrementAndGet();
+            List<Decoded> decoded = new ArrayList<>(live.size());
+            List<Mono<Void>> undecodable = new ArrayList<>();
+            for (ReceiverRecord<String, byte[]> record : live) {
+                try {
+                    ChangeEvent event = options.validateSchema() ? ChangeEventCodec.decodeChecked(record.value())
+                            : ChangeEventCodec.decode(record.value());
+                    decoded.add(new Decoded(record, event));
+                } catch (MalformedEventException e) {
+                    undecodable.add(Mono.defer(() -> deadLetter(record, DeadLetterHeaders.REASON_UNDECODABLE, e, 0)));
+                }
+            }
+            Mono<Void> handled = decoded.isEmpty() ? Mono.empty()
+                    : decoded.size() == 1 ? handleAlone(decoded.get(0)) : handleBatch(decoded);
+            return Flux.concat(undecodable).then(handled)
+                    .then(Mono.<Void>fromRunnable(() -> finished(live)))
+                    .doFinally(signal -> activeUnits.decrementAndGet());
+        }).subscribeOn(Schedulers.parallel());
+    }
+
+    /** Calls the handler for one event: retries failures, then dead-letters; retries outages without limit. */
+    private Mono<Void> handleAlone(Decoded item) {
+        AtomicInteger attempts = new AtomicInteger();
+        String topic = item.record().topic();
+        return call(List.of(item.event()), attempts)
+                .retryWhen(Retry.backoff(options.retries(), options.retryBackoff())
+                        .maxBackoff(options.retryMaxBackoff())
+                        .filter(e -> !spec.isOutage().test(e))
+                        .doBeforeRetry(signal -> {
+                            metrics.retried(topic, false);
+                            LOG.debug("Retrying {} after {}", item.event().eventId(), signal.failure().toString());
+                        }))
+                .retryWhen(outageRetry(topic, item.record().key()))
+                .onErrorResume(Exceptions::isRetryExhausted, exhausted -> deadLetter(item.record(),
+                        DeadLetterHeaders.REASON_HANDLER_FAILED, exhausted.getCause(), attempts.get()));
+    }
+
+    /** Calls the batch handler; on a failure that is not an outage, falls back to each event alone. */
+    private Mono<Void> handleBatch(List<Decoded> items) {
+        List<ChangeEvent> events = items.stream().map(Decoded::event).toList();
+        String topic = items.get(0).record().topic();
+        return call(events, new AtomicInteger())
+                .retryWhen(outageRetry(topic, "batch of " + events.size()))
+                .onErrorResume(e -> !spec.isOutage().test(e), e -> {
+                    LOG.warn("A batch of {} failed ({}); handling its events one by one", events.size(), e.toString());
+                    return Flux.fromIterable(items).concatMap(this::handleAlone, 0).then();
+                });
+    }
+
+    private Mono<Void> call(List<ChangeEvent> events, AtomicInteger attempts) {
+        return Mono.defer(() -> {
+            attempts.incrementAndGet();
+            long start = System.nanoTime();
+            Mono<Void> result = spec.eventHandler() != null ? spec.eventHandler().handle(events.get(0))
+                    : spec.batchHandler().handle(events);
+            return result.timeout(options.handlerTimeout())
+                    .doFinally(signal -> metrics.handlerCall(Duration.ofNanos(System.nanoTime() - start)));
+        });
+    }
+
+    private Retry outageRetry(String topic, String what) {
+        return Retry.backoff(Long.MAX_VALUE, options.outageBackoff())
+                .maxBackoff(options.outageMaxBackoff())
+                .filter(spec.isOutage())
+                .doBeforeRetry(signal -> {
+                    metrics.retried(topic, true);
+                    if (signal.totalRetriesInARow() % 10 == 0) {
+                        LOG.warn("Subscription {}: dependency unavailable for {} ({}); retry {} with backoff",
+                                spec.group(), what, signal.failure().toString(), signal.totalRetriesInARow() + 1);
+                    }
+                });
+    }
+
+    private Mono<Void> deadLetter(ReceiverRecord<String, byte[]> record, String reason, Throwable error,
+            int attempts) {
+        return deadLetters.publish(record, reason, error, attempts)
+                .doOnSuccess(ignored -> metrics.deadLettered(record.topic()));
+    }
+
+    private void finished(List<ReceiverRecord<String, byte[]>> records) {
+        for (ReceiverRecord<String, byte[]> record : records) {
+            ReceiverOffset offset = record.receiverOffset();
+            offset.acknowledge();
+            lastAcknowledged.set(offset);
+            AtomicLong next = nextOffset.get(offset.topicPartition());
+            if (next != null) {
+                next.accumulateAndGet(offset.offset() + 1, Math::max);
+            }
+        }
+        inFlight.finished(records.size());
+        metrics.processed(records.get(0).topic(), records.size());
+    }
+
+    private void onFatal(Throwable error) {
+        LOG.error("Subscription {} stopped: {}", spec.group(), error.toString(), error);
+        if (state.getAndSet(State.CLOSED) != State.CLOSED) {
+            release();
+            terminated.completeExceptionally(error);
+        }
+    }
+
+    @Override
+    public String group() {
+        return spec.group();
+    }
+
+    @Override
+    public Set<TopicPartition> assignment() {
+        return Set.copyOf(assigned);
+    }
+
+    @Override
+    public int inFlight() {
+        return inFlight.current();
+    }
+
+    @Override
+    public int peakInFlight() {
+        return inFlight.peak();
+    }
+
+    @Override
+    public CompletableFuture<Void> whenTerminated() {
+        return terminated;
+    }
+
+    @Override
+    public void close() {
+        if (!state.compareAndSet(State.RUNNING, State.DRAINING)) {
+            terminated.exceptionally(e -> null).join();
+            return;
+        }
+        long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
+        while (activeUnits.get() > 0 && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        if (activeUnits.get() > 0) {
+            LOG.warn("Subscription {}: {} unit(s) still running after {}; their records are left to the next owner",
+                    spec.group(), activeUnits.get(), options.shutdownTimeout());
+        }
+        ReceiverOffset last = lastAcknowledged.get();
+        if (last != null) {
+            try {
+                // Commits every acknowledged offset, not only this one.
+                last.commit().block(options.shutdownTimeout());
+            } catch (RuntimeException e) {
+                LOG.warn("Subscription {}: final commit failed ({}); the next owner repeats up to {} of work",
+                        spec.group(), e.toString(), options.commitInterval());
+            }
+        }
+        state.set(State.CLOSED);
+        release();
+        terminated.complete(null);
+        LOG.info("Subscription {} closed", spec.group());
+    }
+
+    private void release() {
+        Disposable p = pipeline;
+        if (p != null) {
+            p.dispose();
+        }
+        Disposable lag = lagRefresh;
+        if (lag != null) {
+            lag.dispose();
+        }
+        deadLetters.close();
+        metrics.close();
+        inFlight.close();
+    }
+
+    private record Decoded(ReceiverRecord<String, byte[]> record, ChangeEvent event) {
+    }
+}

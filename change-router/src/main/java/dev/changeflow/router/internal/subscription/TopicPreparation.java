@@ -1,0 +1,83 @@
+package dev.changeflow.router.internal.subscription;
+
+import dev.changeflow.config.Mode;
+import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.topics.TopicProvisioner;
+import dev.changeflow.router.topics.TopicProvisioner.TopicSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+
+/**
+ * Before a subscription starts: Kafka answers, the subscribed topics exist (waiting for them up to the startup
+ * timeout, since capture creates them), and each has a dead-letter topic shaped like it.
+ */
+final class TopicPreparation {
+    private TopicPreparation() {
+    }
+
+    static void prepare(Map<String, Object> clientProperties, List<String> topics, Duration timeout,
+            Duration deadLetterRetention) {
+        Map<String, Object> config = new java.util.HashMap<>(clientProperties);
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), 30_000));
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), 60_000));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Admin admin = Admin.create(config)) {
+            try {
+                admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("No Kafka broker at " + clientProperties.get("bootstrap.servers")
+                        + " answered within " + timeout.toSeconds() + " s", e);
+            }
+            Set<String> missing = missing(admin, topics);
+            while (!missing.isEmpty()) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("Topics " + missing + " do not exist after waiting "
+                            + timeout.toSeconds() + " s; capture creates them on its first start "
+                            + "(topic auto-creation is off)");
+                }
+                TimeUnit.MILLISECONDS.sleep(250);
+                missing = missing(admin, topics);
+            }
+            Map<String, TopicDescription> sources = admin.describeTopics(topics).allTopicNames().get();
+            Map<ConfigResource, Config> configs = admin.describeConfigs(topics.stream()
+                    .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList()).all().get();
+            List<TopicSpec> deadLetters = new ArrayList<>();
+            for (String topic : topics) {
+                TopicDescription source = sources.get(topic);
+                int replicas = source.partitions().get(0).replicas().size();
+                int minIsr = Integer.parseInt(configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic))
+                        .get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG).value());
+                deadLetters.add(TopicSpec.deadLetterTopic(TopicRouter.deadLetterTopicFor(topic),
+                        source.partitions().size(), replicas, minIsr, deadLetterRetention));
+            }
+            // Dead-letter topics made weaker by hand are reported, not fatal: the source topics are capture's to check.
+            new TopicProvisioner(admin, Mode.DEV).provision(deadLetters);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while preparing topics", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Could not prepare topics " + topics + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    private static Set<String> missing(Admin admin, List<String> topics)
+            throws InterruptedException, ExecutionException {
+        Set<String> existing = admin.listTopics().names().get();
+        Set<String> missing = new HashSet<>(topics);
+        missing.removeAll(existing);
+        return missing;
+    }
+}

@@ -1,0 +1,163 @@
+package dev.changeflow.router.subscription;
+
+import dev.changeflow.router.internal.subscription.ReactorKafkaSubscription;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A running consumer group member that hands change events to a handler: the one way every Changeflow consumer,
+ * and every downstream team, subscribes to change topics.
+ *
+ * <p>Guarantees: events of a partition (so of a key) are handled in order, one at a time; partitions are handled
+ * concurrently ({@link SubscriptionOptions#concurrency()} at a time); at most {@link SubscriptionOptions#maxInFlight()}
+ * records are fetched and unfinished; an offset is committed only after the handler's {@code Mono} completed (or the
+ * record was dead-lettered). A failing handler call is retried ({@link SubscriptionOptions#retries()}, exponential
+ * backoff), then the record goes to {@code <topic>.dlt} with {@link DeadLetterHeaders} and its partition moves on. A
+ * record that is not a valid change event goes there at once. An {@link Outages outage} is retried without limit and
+ * never dead-lettered. The dead-letter topics are created at start if missing, like their source topic.
+ *
+ * <pre>{@code
+ * try (Subscription subscription = Subscription.builder(bootstrap, "my-group")
+ *         .topics("cdc.tasks-changes")
+ *         .onEach(event -> Mono.fromRunnable(() -> System.out.println(event.op() + " " + event.key())))
+ *         .start()) {
+ *     subscription.whenTerminated().join();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. The Kafka client library underneath is an implementation detail.
+ */
+public interface Subscription extends AutoCloseable {
+
+    /** Starts describing a subscription of consumer group {@code group} on the cluster at {@code bootstrapServers}. */
+    static Builder builder(String bootstrapServers, String group) {
+        return new Builder(bootstrapServers, group);
+    }
+
+    /** The consumer group. */
+    String group();
+
+    /** The partitions this member holds right now; empty before the first assignment. Never null. */
+    Set<TopicPartition> assignment();
+
+    /** Records fetched from Kafka and not yet finished, now. */
+    int inFlight();
+
+    /** The highest {@link #inFlight()} seen since start. */
+    int peakInFlight();
+
+    /**
+     * Completes normally after {@link #close()} has finished, exceptionally if the subscription stopped on an error it
+     * cannot retry (for example an authorization failure). Never null.
+     */
+    CompletableFuture<Void> whenTerminated();
+
+    /**
+     * Stops gracefully: no new record is started, records being handled finish (within
+     * {@link SubscriptionOptions#shutdownTimeout()}), their offsets are committed, and the consumer leaves its group.
+     * Idempotent; returns when done.
+     */
+    @Override
+    void close();
+
+    /** What to subscribe to and how. Not thread-safe; {@link #start()} may be called once. */
+    final class Builder {
+        private final String bootstrapServers;
+        private final String group;
+        private final List<String> topics = new ArrayList<>();
+        private ChangeHandler eventHandler;
+        private BatchHandler batchHandler;
+        private SubscriptionOptions options = SubscriptionOptions.defaults();
+        private Predicate<Throwable> outage = t -> false;
+        private MeterRegistry meters = new SimpleMeterRegistry();
+        private final Map<String, Object> kafkaProperties = new HashMap<>();
+
+        private Builder(String bootstrapServers, String group) {
+            this.bootstrapServers = Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+            this.group = Objects.requireNonNull(group, "group");
+        }
+
+        /** Adds topics to subscribe to. They must exist (startup waits {@link SubscriptionOptions#startupTimeout()}). */
+        public Builder topics(String... names) {
+            topics.addAll(List.of(names));
+            return this;
+        }
+
+        /** Adds topics to subscribe to. */
+        public Builder topics(List<String> names) {
+            topics.addAll(names);
+            return this;
+        }
+
+        /** Handles events one at a time per partition. Exclusive with {@link #onBatch}. */
+        public Builder onEach(ChangeHandler handler) {
+            this.eventHandler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /** Handles events in batches of up to {@link SubscriptionOptions#batchSize()}. Exclusive with {@link #onEach}. */
+        public Builder onBatch(BatchHandler handler) {
+            this.batchHandler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /** Replaces the options (default: {@link SubscriptionOptions#defaults()}). */
+        public Builder options(SubscriptionOptions value) {
+            this.options = Objects.requireNonNull(value, "options");
+            return this;
+        }
+
+        /**
+         * Also treats failures matching {@code test} as outages, in addition to {@link Outages#isOutage}: for the
+         * connection errors of a client library the runtime does not know (Redis, a search engine).
+         */
+        public Builder outageWhen(Predicate<Throwable> test) {
+            this.outage = this.outage.or(Objects.requireNonNull(test, "test"));
+            return this;
+        }
+
+        /** Where the meters go (default: a private registry). */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meters = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
+         * Extra Kafka client properties for the consumer, the dead-letter producer and the admin client, such as
+         * {@code security.protocol} and SASL settings. Properties the runtime's guarantees depend on (commit mode,
+         * isolation level, acks) cannot be overridden.
+         */
+        public Builder kafkaProperty(String name, Object value) {
+            kafkaProperties.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /**
+         * Checks Kafka and the topics, creates missing dead-letter topics, and starts consuming in the background.
+         *
+         * @throws IllegalStateException if no handler or no topic was given, Kafka does not answer, or a topic does
+         *     not exist within {@link SubscriptionOptions#startupTimeout()}
+         */
+        public Subscription start() {
+            if ((eventHandler == null) == (batchHandler == null)) {
+                throw new IllegalStateException("Give exactly one handler: onEach(...) or onBatch(...)");
+            }
+            if (topics.isEmpty()) {
+                throw new IllegalStateException("Give at least one topic");
+            }
+            Predicate<Throwable> isOutage = ((Predicate<Throwable>) Outages::isOutage).or(outage);
+            return ReactorKafkaSubscription.start(new ReactorKafkaSubscription.Spec(bootstrapServers, group,
+                    List.copyOf(topics), eventHandler, batchHandler, options, isOutage, meters,
+                    Map.copyOf(kafkaProperties)));
+        }
+    }
+}
