@@ -60,7 +60,8 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /**
-     * Stops a server started here, keeping its port for {@link #restart()}.
+     * Stops a server started here, keeping its port and its data (saved to disk) for {@link #restart()}: to clients it
+     * is an outage, not a wipe.
      *
      * @throws UnsupportedOperationException for an external server
      */

@@ -37,9 +37,15 @@ class RedisServerIT {
     }
 
     @Test
-    void aServerStartedHereCanBeStoppedAndRestartedOnTheSamePort() throws Exception {
+    void aServerStartedHereCanBeStoppedAndRestartedOnTheSamePortKeepingItsData() throws Exception {
         try (RedisServer redis = RedisServer.start(Settings.fromEnvironment())) {
             int port = redis.port();
+            RedisClient seeding = RedisClient.create(redis.uri().toString());
+            try (StatefulRedisConnection<String, String> connection = seeding.connect()) {
+                connection.sync().set("survives:restart", "yes");
+            } finally {
+                seeding.shutdown();
+            }
             redis.stop();
             assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", port).close())
                     .isInstanceOf(java.net.ConnectException.class);
@@ -50,6 +56,7 @@ class RedisServerIT {
             RedisClient client = RedisClient.create(redis.uri().toString());
             try (StatefulRedisConnection<String, String> connection = client.connect()) {
                 assertThat(connection.sync().ping()).isEqualTo("PONG");
+                assertThat(connection.sync().get("survives:restart")).isEqualTo("yes");
             } finally {
                 client.shutdown();
             }

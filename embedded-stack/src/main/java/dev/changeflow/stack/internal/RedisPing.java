@@ -9,7 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
- * A readiness probe that speaks just enough RESP to send AUTH and PING. The stack deliberately has no Redis client
+ * A readiness probe that speaks just enough RESP to send AUTH and PING (and SHUTDOWN SAVE, to stop a server we
+ * started without losing its data). The stack deliberately has no Redis client
  * library: Lettuce brings Netty 4.2, which must stay off the classpath of modules that run an OpenSearch node.
  */
 final class RedisPing {
@@ -38,6 +39,29 @@ final class RedisPing {
             String reply = readLine(in);
             if (!reply.startsWith("+PONG")) {
                 throw new IOException("unexpected reply to PING: " + reply);
+            }
+        }
+    }
+
+    /**
+     * Asks the server to write its data to disk and exit ({@code SHUTDOWN SAVE}); returns once it closed the
+     * connection, which it does after saving.
+     *
+     * @throws IOException if the server cannot be reached or refuses
+     */
+    static void shutdownSaving(String host, int port, Duration timeout) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
+            socket.setSoTimeout((int) timeout.toMillis());
+            socket.getOutputStream().write(command("SHUTDOWN", "SAVE"));
+            try {
+                String reply = readLine(socket.getInputStream());
+                throw new IOException("SHUTDOWN SAVE was refused: " + reply);
+            } catch (IOException closed) {
+                if (closed.getMessage() != null && closed.getMessage().startsWith("SHUTDOWN")) {
+                    throw closed;
+                }
+                // The server closed the connection: it has saved and is exiting.
             }
         }
     }

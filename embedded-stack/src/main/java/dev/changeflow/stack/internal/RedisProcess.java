@@ -92,7 +92,12 @@ final class RedisProcess implements RedisServer.Control {
     @Override
     public synchronized void stop() {
         if (process != null && process.isAlive()) {
-            process.destroy();
+            try {
+                // Keep the data for restart(), as a real server with persistence would.
+                RedisPing.shutdownSaving("127.0.0.1", port, Duration.ofSeconds(5));
+            } catch (IOException e) {
+                process.destroy();
+            }
             try {
                 if (!process.waitFor(10, TimeUnit.SECONDS)) {
                     process.destroyForcibly().waitFor();
