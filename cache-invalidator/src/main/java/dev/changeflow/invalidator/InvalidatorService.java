@@ -1,0 +1,274 @@
+package dev.changeflow.invalidator;
+
+import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.ConnectionSettings;
+import dev.changeflow.config.Settings;
+import dev.changeflow.db.PostgresEndpoint;
+import dev.changeflow.db.SchemaMigrations;
+import dev.changeflow.invalidator.internal.InvalidationRules;
+import dev.changeflow.invalidator.internal.InvalidatorMetrics;
+import dev.changeflow.invalidator.internal.RedisConnector;
+import dev.changeflow.invalidator.internal.RedisOutages;
+import dev.changeflow.invalidator.internal.RedisUnlinker;
+import dev.changeflow.invalidator.internal.RulesFile;
+import dev.changeflow.invalidator.internal.RulesFile.InvalidRulesException;
+import dev.changeflow.invalidator.internal.RulesValidator;
+import dev.changeflow.invalidator.internal.TopicSelection;
+import dev.changeflow.router.RouterSettings;
+import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.subscription.Subscription;
+import dev.changeflow.router.subscription.SubscriptionOptions;
+import io.lettuce.core.RedisException;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.URI;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cache invalidator: a member of a Kafka consumer group on the change topics that deletes, with UNLINK, the Redis
+ * keys each change makes stale, as named by the invalidation rules. Instances with the same group share the
+ * partitions; any of them can stop and the others take its partitions over.
+ *
+ * <p>Lifecycle, each step once: {@link #create} validates every setting and checks the rules against the tables in
+ * Postgres (nothing is left connected); {@link #start} connects to Redis and joins the group; {@link #close} leaves
+ * the group after finishing the batches in hand, then disconnects from Redis. An unexpected transition throws
+ * {@link IllegalStateException}.
+ *
+ * <p>Delivery is at least once and invalidation idempotent: an event is committed only after the UNLINK of its keys
+ * succeeded. While Redis is unreachable or not answering, batches are retried without limit and nothing is
+ * dead-lettered; the group's lag grows and drains once Redis is back.
+ *
+ * <p>Meters: {@code changeflow.invalidator.keys.requested}, {@code changeflow.invalidator.keys.unlinked} and the
+ * timer {@code changeflow.invalidator.commit.to.invalidated} (from a change's commit in Postgres to the end of the
+ * UNLINK of its keys), besides the subscription's own {@code changeflow.subscription.*}. Thread-safe.
+ */
+public final class InvalidatorService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(InvalidatorService.class);
+
+    /** Lifecycle states; transitions only move forward. */
+    public enum State { CREATED, STARTING, RUNNING, CLOSED, FAILED }
+
+    private final Settings settings;
+    private final MeterRegistry registry;
+    private final InvalidationRules rules;
+    private final List<String> topics;
+    private final String group;
+    private final String bootstrap;
+    private final URI redisUrl;
+    private final SubscriptionOptions options;
+    private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private volatile RedisConnector redis;
+    private volatile Subscription subscription;
+
+    private InvalidatorService(Settings settings, MeterRegistry registry) {
+        this.settings = settings;
+        this.registry = Objects.requireNonNull(registry, "registry");
+        // Every setting that does not parse fails here, before anything is connected.
+        InvalidatorSettings.SETTINGS.forEach(settings::find);
+        this.group = settings.get(InvalidatorSettings.GROUP);
+        this.bootstrap = settings.get(ConnectionSettings.KAFKA_BOOTSTRAP).trim();
+        this.redisUrl = settings.get(ConnectionSettings.REDIS_URL);
+        this.options = SubscriptionOptions.from(settings);
+        this.rules = loadRules(settings);
+        Map<String, List<RulesValidator.Column>> columns = readColumns(settings);
+        try {
+            RulesValidator.check(rules, SchemaMigrations.SCHEMA, columns);
+        } catch (InvalidRulesException e) {
+            throw rulesProblem(settings, e.getMessage());
+        }
+        this.topics = selectTopics(settings, rules);
+    }
+
+    /**
+     * Validates {@code settings}, reads the rules and checks them against the columns of the {@code app} tables in
+     * Postgres; connects to nothing else.
+     *
+     * @throws ConfigException one line naming the setting at fault: an invalid or missing setting; rules that do not
+     *     parse or name an unknown table or column (naming the rules file, the table, the template and the column,
+     *     and listing the columns there are); Postgres unreachable; topics that do not match the rules' tables
+     */
+    public static InvalidatorService create(Settings settings, MeterRegistry registry) {
+        return new InvalidatorService(Objects.requireNonNull(settings, "settings"), registry);
+    }
+
+    /**
+     * Connects to Redis and joins the consumer group; consuming goes on in the background. Nothing is left running
+     * if it fails.
+     *
+     * @throws ConfigException naming {@code CHANGEFLOW_REDIS_URL} if Redis cannot be reached or refuses the
+     *     connection
+     * @throws IllegalStateException if Kafka does not answer or a topic does not exist within the subscription's
+     *     startup timeout, or if the service was already started or closed
+     */
+    public void start() {
+        transition(State.CREATED, State.STARTING);
+        try {
+            redis = connectRedis();
+            RedisUnlinker unlinker = new RedisUnlinker(rules, redis.reactive(),
+                    settings.get(InvalidatorSettings.UNLINK_CHUNK_SIZE),
+                    new InvalidatorMetrics(registry, Clock.systemUTC()));
+            subscription = Subscription.builder(bootstrap, group)
+                    .topics(topics)
+                    .onBatch(unlinker)
+                    .outageWhen(RedisOutages::isOutage)
+                    .meterRegistry(registry)
+                    .options(options)
+                    .start();
+            subscription.whenTerminated().whenComplete((ignored, error) -> {
+                if (error != null) {
+                    LOG.error("Cache invalidator {} stopped: {}", group, error.toString());
+                    state.set(State.FAILED);
+                    terminated.completeExceptionally(error);
+                }
+            });
+            transition(State.STARTING, State.RUNNING);
+            LOG.info("Cache invalidator started: group {} on {}, rules {} ({} tables, {} key templates), Redis {}",
+                    group, topics, rules.source(), rules.tables().size(), rules.templateCount(), redis.maskedUrl());
+        } catch (RuntimeException e) {
+            state.set(State.FAILED);
+            releaseRedis();
+            terminated.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    /** The consumer group. */
+    public String group() {
+        return group;
+    }
+
+    /** The topics consumed, as chosen at {@link #create}. */
+    public List<String> topics() {
+        return topics;
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    /**
+     * The running subscription, to see its assignment, in-flight count and lag.
+     *
+     * @throws IllegalStateException before {@link #start} succeeded
+     */
+    public Subscription subscription() {
+        Subscription s = subscription;
+        if (s == null) {
+            throw new IllegalStateException("The cache invalidator has not started");
+        }
+        return s;
+    }
+
+    /**
+     * Completes normally after {@link #close()}, exceptionally if the subscription stopped on an error it cannot
+     * retry or {@link #start} failed. Never null.
+     */
+    public CompletableFuture<Void> whenTerminated() {
+        return terminated;
+    }
+
+    /**
+     * Stops gracefully: the subscription finishes the batches in hand and commits them, leaves the group, then the
+     * Redis connection closes. Idempotent; returns when done.
+     */
+    @Override
+    public void close() {
+        State previous = state.getAndUpdate(s -> s == State.FAILED ? s : State.CLOSED);
+        if (previous == State.CLOSED) {
+            return;
+        }
+        Subscription s = subscription;
+        if (s != null) {
+            s.close();
+        }
+        releaseRedis();
+        terminated.complete(null);
+        LOG.info("Cache invalidator {} closed", group);
+    }
+
+    private RedisConnector connectRedis() {
+        try {
+            return RedisConnector.connect(redisUrl, settings.get(InvalidatorSettings.REDIS_COMMAND_TIMEOUT),
+                    settings.get(InvalidatorSettings.REDIS_RECONNECT_MAX_DELAY));
+        } catch (RedisException e) {
+            throw ConfigException.unusable(ConnectionSettings.REDIS_URL,
+                    settings.raw(ConnectionSettings.REDIS_URL).orElse(null),
+                    "cannot connect to Redis: " + rootMessage(e));
+        }
+    }
+
+    private void releaseRedis() {
+        RedisConnector r = redis;
+        if (r != null) {
+            r.close();
+        }
+    }
+
+    private static InvalidationRules loadRules(Settings settings) {
+        Optional<String> file = settings.find(InvalidatorSettings.RULES_FILE);
+        try {
+            return file.isPresent() ? RulesFile.read(Path.of(file.get()))
+                    : RulesFile.readResource(InvalidatorSettings.DEFAULT_RULES_RESOURCE);
+        } catch (InvalidRulesException e) {
+            throw rulesProblem(settings, e.getMessage());
+        }
+    }
+
+    private static ConfigException rulesProblem(Settings settings, String problem) {
+        return ConfigException.unusable(InvalidatorSettings.RULES_FILE,
+                settings.raw(InvalidatorSettings.RULES_FILE).orElse(null), problem);
+    }
+
+    private static Map<String, List<RulesValidator.Column>> readColumns(Settings settings) {
+        PostgresEndpoint endpoint = PostgresEndpoint.from(settings);
+        try (Connection connection = endpoint.connect()) {
+            return RulesValidator.columnsOf(connection, SchemaMigrations.SCHEMA);
+        } catch (SQLException e) {
+            throw ConfigException.unusable(ConnectionSettings.POSTGRES_URL,
+                    settings.raw(ConnectionSettings.POSTGRES_URL).orElse(null),
+                    "cannot read the columns of schema " + SchemaMigrations.SCHEMA + " to check the invalidation "
+                            + "rules: " + endpoint.describe(e));
+        }
+    }
+
+    private static List<String> selectTopics(Settings settings, InvalidationRules rules) {
+        Map<String, String> topicOf;
+        try {
+            topicOf = TopicSelection.topicsOf(rules, TopicRouter.fromSettings(settings));
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.unusable(RouterSettings.TOPIC_REGEX, settings.get(RouterSettings.TOPIC_REGEX),
+                    e.getMessage());
+        }
+        Optional<String> configured = settings.find(InvalidatorSettings.TOPICS);
+        try {
+            return TopicSelection.select(topicOf, configured);
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.unusable(InvalidatorSettings.TOPICS, configured.orElse(null), e.getMessage());
+        }
+    }
+
+    private void transition(State from, State to) {
+        if (!state.compareAndSet(from, to)) {
+            throw new IllegalStateException("The cache invalidator cannot go from " + state.get() + " to " + to);
+        }
+    }
+
+    private static String rootMessage(Throwable error) {
+        Throwable t = error;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == error ? String.valueOf(error.getMessage()) : error.getMessage() + ": " + t.getMessage();
+    }
+}
