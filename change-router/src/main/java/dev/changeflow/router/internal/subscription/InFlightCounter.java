@@ -24,6 +24,8 @@ final class InFlightCounter implements AutoCloseable {
     private final String id = UUID.randomUUID().toString();
     private final AtomicInteger current = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
+    private final Map<TopicPartition, AtomicInteger> perPartition = new ConcurrentHashMap<>();
+    private volatile Runnable onFetched = () -> { };
 
     InFlightCounter() {
         COUNTERS.put(id, this);
@@ -42,12 +44,31 @@ final class InFlightCounter implements AutoCloseable {
         return peak.get();
     }
 
-    void fetched(int count) {
-        int now = current.addAndGet(count);
-        peak.accumulateAndGet(now, Math::max);
+    /** Records of {@code partition} fetched and not yet finished, now. */
+    int current(TopicPartition partition) {
+        AtomicInteger count = perPartition.get(partition);
+        return count == null ? 0 : count.get();
     }
 
-    void finished(int count) {
+    /** Runs {@code action} on the polling thread after each poll that returned records. */
+    void onFetched(Runnable action) {
+        this.onFetched = action;
+    }
+
+    void fetched(ConsumerRecords<?, ?> records) {
+        for (TopicPartition tp : records.partitions()) {
+            perPartition.computeIfAbsent(tp, k -> new AtomicInteger()).addAndGet(records.records(tp).size());
+        }
+        int now = current.addAndGet(records.count());
+        peak.accumulateAndGet(now, Math::max);
+        onFetched.run();
+    }
+
+    void finished(TopicPartition partition, int count) {
+        AtomicInteger forPartition = perPartition.get(partition);
+        if (forPartition != null) {
+            forPartition.addAndGet(-count);
+        }
         current.addAndGet(-count);
     }
 
@@ -70,7 +91,7 @@ final class InFlightCounter implements AutoCloseable {
 
         @Override
         public ConsumerRecords<String, byte[]> onConsume(ConsumerRecords<String, byte[]> records) {
-            counter.fetched(records.count());
+            counter.fetched(records);
             return records;
         }
 

@@ -83,8 +83,10 @@ public final class ReactorKafkaSubscription implements Subscription {
     private final AtomicReference<ReceiverOffset> lastAcknowledged = new AtomicReference<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private final KafkaReceiver<String, byte[]> receiver;
+    private final PartitionPauser pauser;
     private volatile Disposable pipeline;
     private volatile Disposable lagRefresh;
+    private volatile Disposable pauseCheck;
 
     private ReactorKafkaSubscription(Spec spec, Map<String, Object> clientProperties) {
         this.spec = spec;
@@ -93,6 +95,13 @@ public final class ReactorKafkaSubscription implements Subscription {
         this.deadLetters = new DeadLetterPublisher(clientProperties, spec.group(), spec.isOutage(),
                 outageRetry("dead-letter publish", "dead letters"));
         this.receiver = KafkaReceiver.create(receiverOptions(clientProperties));
+        this.pauser = new PartitionPauser(receiver, inFlight, this::partitionLimit);
+        inFlight.onFetched(pauser::check);
+    }
+
+    /** Records one partition may have in flight before it is paused: its share of the queue, at least one poll. */
+    private int partitionLimit() {
+        return Math.max(options.pollRecords(), options.queueCapacity() / Math.max(1, assigned.size()));
     }
 
     /** Prepares the topics and starts consuming; see {@link Subscription.Builder#start()}. */
@@ -161,6 +170,13 @@ public final class ReactorKafkaSubscription implements Subscription {
                     return true;
                 }).onErrorResume(e -> Mono.empty()))
                 .subscribe();
+        // A safety net for resuming paused partitions when nothing else triggers a check.
+        pauseCheck = Flux.interval(Duration.ofMillis(100)).onBackpressureDrop()
+                .subscribe(tick -> {
+                    if (pauser.anyPaused()) {
+                        pauser.check();
+                    }
+                });
     }
 
     private int laneOf(TopicPartition partition) {
@@ -200,7 +216,7 @@ public final class ReactorKafkaSubscription implements Subscription {
                 if (state.get() == State.RUNNING && assigned.contains(record.receiverOffset().topicPartition())) {
                     live.add(record);
                 } else {
-                    inFlight.finished(1);
+                    inFlight.finished(record.receiverOffset().topicPartition(), 1);
                     metrics.skipped(record.topic(), 1);
                 }
             }
@@ -295,8 +311,11 @@ public final class ReactorKafkaSubscription implements Subscription {
             if (next != null) {
                 next.accumulateAndGet(offset.offset() + 1, Math::max);
             }
+            inFlight.finished(offset.topicPartition(), 1);
         }
-        inFlight.finished(records.size());
+        if (pauser.anyPaused()) {
+            pauser.check();
+        }
         metrics.processed(records.get(0).topic(), records.size());
     }
 
@@ -368,9 +387,10 @@ public final class ReactorKafkaSubscription implements Subscription {
         if (p != null) {
             p.dispose();
         }
-        Disposable lag = lagRefresh;
-        if (lag != null) {
-            lag.dispose();
+        for (Disposable d : new Disposable[] {lagRefresh, pauseCheck}) {
+            if (d != null) {
+                d.dispose();
+            }
         }
         deadLetters.close();
         metrics.close();
