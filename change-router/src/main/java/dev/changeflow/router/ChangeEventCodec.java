@@ -1,11 +1,5 @@
 package dev.changeflow.router;
 
-import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SchemaValidatorsConfig;
-import com.networknt.schema.SpecVersion;
-import com.networknt.schema.ValidationMessage;
-import java.util.Set;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
@@ -15,8 +9,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaValidatorsConfig;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
 import dev.changeflow.router.internal.EventJson;
 import java.io.IOException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -78,7 +78,8 @@ public final class ChangeEventCodec {
 
     /**
      * Like {@link #decode(byte[])}, but first checks {@code json} against the published JSON Schema
-     * ({@link ChangeEventSchema#RESOURCE}, formats asserted), as a consumer should before trusting a record.
+     * ({@link ChangeEventSchema#RESOURCE}, formats asserted), as a consumer should before trusting a record. Fields
+     * the schema does not know are ignored, as readers of version 1 must (see docs/change-event.md, Versioning).
      *
      * @throws MalformedEventException as {@link #decode(byte[])}, or if the JSON breaks the schema; the message names
      *     the first violations
@@ -110,7 +111,9 @@ public final class ChangeEventCodec {
                     + ChangeEvent.SCHEMA_VERSION + " only", null);
         }
         if (checkSchema) {
-            Set<ValidationMessage> violations = SchemaHolder.SCHEMA.validate(tree);
+            // Fields this version does not know are not violations for a reader: v1 grows by optional fields.
+            List<ValidationMessage> violations = SchemaHolder.SCHEMA.validate(tree).stream()
+                    .filter(v -> !"additionalProperties".equals(v.getType())).toList();
             if (!violations.isEmpty()) {
                 throw malformed("breaks the JSON Schema: " + violations.stream().map(ValidationMessage::getMessage)
                         .sorted().limit(3).collect(Collectors.joining("; ")), null);

@@ -3,6 +3,7 @@ package dev.changeflow.capture.internal;
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.RoutedChange;
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.subscription.Outages;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
@@ -131,14 +131,9 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
         }
     }
 
-    /** Kafka being unreachable or briefly short of replicas: worth waiting out. Anything else is permanent. */
+    /** Kafka being unreachable or briefly short of replicas: worth waiting out. Decided where every consumer decides. */
     static boolean isOutage(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof RetriableException || t instanceof org.apache.kafka.common.errors.TimeoutException) {
-                return true;
-            }
-        }
-        return false;
+        return Outages.isOutage(error);
     }
 
     private static ProducerRecord<String, byte[]> toProducerRecord(RoutedChange change) {
