@@ -8,6 +8,7 @@ import dev.changeflow.config.Mode;
 import dev.changeflow.config.Settings;
 import dev.changeflow.config.SettingsDoc;
 import dev.changeflow.router.RouterSettings;
+import dev.changeflow.router.subscription.SubscriptionSettings;
 import dev.changeflow.stack.StackSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,6 +34,7 @@ class ConfigurationReferenceTest {
                 + section("Servers", ConnectionSettings.ALL)
                 + section("Every process", List.of(Mode.SETTING, Settings.CONFIG_FILE))
                 + section("Routing (change-router)", RouterSettings.SETTINGS)
+                + section("Subscriptions: every consumer (change-router)", SubscriptionSettings.SETTINGS)
                 + section("Capture (cdc-capture)", CaptureSettings.ALL)
                 + section("Servers started for tests and the demo (embedded-stack)", StackSettings.ALL);
     }
