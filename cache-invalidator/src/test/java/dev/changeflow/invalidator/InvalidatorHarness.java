@@ -15,6 +15,8 @@ import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +55,8 @@ final class InvalidatorHarness implements AutoCloseable {
     final Admin admin;
     private final Map<String, String> captureSettings = new HashMap<>();
     private final Map<String, String> invalidatorSettings = new HashMap<>();
-    private final List<AutoCloseable> running = new ArrayList<>();
+    private final List<Runnable> closers = new ArrayList<>();
+    private final ClientResources redisResources;
     private final RedisClient redisClient;
     private final StatefulRedisConnection<String, String> redisConnection;
     final Path rulesFile;
@@ -110,7 +113,9 @@ final class InvalidatorHarness implements AutoCloseable {
         invalidatorSettings.put("CHANGEFLOW_INVALIDATOR_REDIS_RECONNECT_MAX_DELAY", "200ms");
 
         admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-        redisClient = RedisClient.create(redis.uri().toString());
+        // Reconnects quickly after an outage test restarts Redis (Lettuce's default waits up to 30 s).
+        redisResources = ClientResources.builder().reconnectDelay(Delay.constant(Duration.ofMillis(50))).build();
+        redisClient = RedisClient.create(redisResources, redis.uri().toString());
         redisConnection = redisClient.connect();
     }
 
@@ -157,7 +162,7 @@ final class InvalidatorHarness implements AutoCloseable {
     CaptureService startCapture() {
         CaptureService capture = CaptureService.create(Settings.of(Map.copyOf(captureSettings)),
                 new SimpleMeterRegistry());
-        running.add(capture);
+        closers.add(capture::close);
         capture.start();
         await("replication slot " + id + " active").atMost(Duration.ofSeconds(60)).until(() -> {
             try (Connection c = postgres.connect(database); var s = c.createStatement();
@@ -171,7 +176,7 @@ final class InvalidatorHarness implements AutoCloseable {
     /** Creates and starts an invalidator with this harness's settings; closed with the harness. */
     InvalidatorService startInvalidator(SimpleMeterRegistry registry) {
         InvalidatorService invalidator = InvalidatorService.create(invalidatorSettings(), registry);
-        running.add(invalidator);
+        closers.add(invalidator::close);
         invalidator.start();
         return invalidator;
     }
@@ -244,13 +249,14 @@ final class InvalidatorHarness implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         // Invalidators before capture (reverse start order), so no consumer waits on a stopped producer.
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
+        for (int i = closers.size() - 1; i >= 0; i--) {
+            closers.get(i).run();
         }
         redisConnection.close();
         redisClient.shutdown();
+        redisResources.shutdown();
         admin.close();
         Files.deleteIfExists(rulesFile);
         try (Connection c = postgres.connect(database); var s = c.createStatement()) {
