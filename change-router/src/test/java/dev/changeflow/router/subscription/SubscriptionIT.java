@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.router.ChangeEvent;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,7 +65,8 @@ class SubscriptionIT {
             kit.sendRaw("tasks:garbage", "{not json".getBytes(StandardCharsets.UTF_8));
             kit.send(poison);
             kit.send(event(2, 3));
-            kit.start(kit.builder().options(options()).onEach(e -> {
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            kit.start(kit.builder().options(options()).meterRegistry(meters).onEach(e -> {
                 if (e.eventId().equals(poison.eventId())) {
                     poisonCalls.incrementAndGet();
                     return Mono.error(new IllegalArgumentException("cannot handle task-666"));
@@ -103,6 +105,17 @@ class SubscriptionIT {
             assertThat(header(failed, DeadLetterHeaders.ERROR_CLASS)).isEqualTo("java.lang.IllegalArgumentException");
             assertThat(header(failed, DeadLetterHeaders.ERROR_MESSAGE)).isEqualTo("cannot handle task-666");
             assertThat(header(failed, DeadLetterHeaders.ATTEMPTS)).isEqualTo("4");
+
+            assertThat(meters.get("changeflow.subscription.records").tag("outcome", "processed").counter().count())
+                    .isEqualTo(2.0);
+            assertThat(meters.get("changeflow.subscription.records").tag("outcome", "dead_lettered").counter().count())
+                    .isEqualTo(2.0);
+            assertThat(meters.get("changeflow.subscription.retries").tag("kind", "failure").counter().count())
+                    .isEqualTo(3.0);
+            assertThat(meters.get("changeflow.subscription.handler.latency").timer().count()).isEqualTo(6);
+            await("lag gauge at 0").atMost(Duration.ofSeconds(10)).until(() -> meters.find(
+                    "changeflow.subscription.lag").tag("partition", "0").gauge() != null
+                    && meters.get("changeflow.subscription.lag").tag("partition", "0").gauge().value() == 0.0);
         }
     }
 

@@ -224,6 +224,7 @@ public final class ReactorKafkaSubscription implements Subscription {
                 return Mono.empty();
             }
             activeUnits.incrementAndGet();
+            AtomicInteger deadLettered = new AtomicInteger();
             List<Decoded> decoded = new ArrayList<>(live.size());
             List<Mono<Void>> undecodable = new ArrayList<>();
             for (ReceiverRecord<String, byte[]> record : live) {
@@ -232,19 +233,21 @@ public final class ReactorKafkaSubscription implements Subscription {
                             : ChangeEventCodec.decode(record.value());
                     decoded.add(new Decoded(record, event));
                 } catch (MalformedEventException e) {
-                    undecodable.add(Mono.defer(() -> deadLetter(record, DeadLetterHeaders.REASON_UNDECODABLE, e, 0)));
+                    undecodable.add(Mono.defer(() -> deadLetter(record, DeadLetterHeaders.REASON_UNDECODABLE, e, 0,
+                            deadLettered)));
                 }
             }
             Mono<Void> handled = decoded.isEmpty() ? Mono.empty()
-                    : decoded.size() == 1 ? handleAlone(decoded.get(0)) : handleBatch(decoded);
+                    : decoded.size() == 1 ? handleAlone(decoded.get(0), deadLettered)
+                    : handleBatch(decoded, deadLettered);
             return Flux.concat(undecodable).then(handled)
-                    .then(Mono.<Void>fromRunnable(() -> finished(live)))
+                    .then(Mono.<Void>fromRunnable(() -> finished(live, live.size() - deadLettered.get())))
                     .doFinally(signal -> activeUnits.decrementAndGet());
         }).subscribeOn(Schedulers.parallel());
     }
 
     /** Calls the handler for one event: retries failures, then dead-letters; retries outages without limit. */
-    private Mono<Void> handleAlone(Decoded item) {
+    private Mono<Void> handleAlone(Decoded item, AtomicInteger deadLettered) {
         AtomicInteger attempts = new AtomicInteger();
         String topic = item.record().topic();
         return call(List.of(item.event()), attempts)
@@ -257,18 +260,18 @@ public final class ReactorKafkaSubscription implements Subscription {
                         }))
                 .retryWhen(outageRetry(topic, item.record().key()))
                 .onErrorResume(Exceptions::isRetryExhausted, exhausted -> deadLetter(item.record(),
-                        DeadLetterHeaders.REASON_HANDLER_FAILED, exhausted.getCause(), attempts.get()));
+                        DeadLetterHeaders.REASON_HANDLER_FAILED, exhausted.getCause(), attempts.get(), deadLettered));
     }
 
     /** Calls the batch handler; on a failure that is not an outage, falls back to each event alone. */
-    private Mono<Void> handleBatch(List<Decoded> items) {
+    private Mono<Void> handleBatch(List<Decoded> items, AtomicInteger deadLettered) {
         List<ChangeEvent> events = items.stream().map(Decoded::event).toList();
         String topic = items.get(0).record().topic();
         return call(events, new AtomicInteger())
                 .retryWhen(outageRetry(topic, "batch of " + events.size()))
                 .onErrorResume(e -> !spec.isOutage().test(e), e -> {
                     LOG.warn("A batch of {} failed ({}); handling its events one by one", events.size(), e.toString());
-                    return Flux.fromIterable(items).concatMap(this::handleAlone, 0).then();
+                    return Flux.fromIterable(items).concatMap(item -> handleAlone(item, deadLettered), 0).then();
                 });
     }
 
@@ -297,12 +300,16 @@ public final class ReactorKafkaSubscription implements Subscription {
     }
 
     private Mono<Void> deadLetter(ReceiverRecord<String, byte[]> record, String reason, Throwable error,
-            int attempts) {
+            int attempts, AtomicInteger deadLettered) {
         return deadLetters.publish(record, reason, error, attempts)
-                .doOnSuccess(ignored -> metrics.deadLettered(record.topic()));
+                .doOnSuccess(ignored -> {
+                    deadLettered.incrementAndGet();
+                    metrics.deadLettered(record.topic());
+                });
     }
 
-    private void finished(List<ReceiverRecord<String, byte[]>> records) {
+    /** Acknowledges a unit's records; {@code handled} of them were handled, the others dead-lettered. */
+    private void finished(List<ReceiverRecord<String, byte[]>> records, int handled) {
         for (ReceiverRecord<String, byte[]> record : records) {
             ReceiverOffset offset = record.receiverOffset();
             offset.acknowledge();
@@ -316,7 +323,9 @@ public final class ReactorKafkaSubscription implements Subscription {
         if (pauser.anyPaused()) {
             pauser.check();
         }
-        metrics.processed(records.get(0).topic(), records.size());
+        if (handled > 0) {
+            metrics.processed(records.get(0).topic(), handled);
+        }
     }
 
     private void onFatal(Throwable error) {
