@@ -208,4 +208,36 @@ class SubscriptionIT {
             assertThat(first.size() + second.size()).as("no event handled twice").isEqualTo(400);
         }
     }
+
+    @Test
+    void aMemberJoiningMidStreamTakesPartitionsAfterTheOwnerCommittedWhatItHadDoneSoNothingIsHandledTwice()
+            throws Exception {
+        try (SubscriptionKit kit = new SubscriptionKit(6)) {
+            List<ChangeEvent> events = new ArrayList<>();
+            for (int row = 0; row < 4000; row++) {
+                events.add(event(row, 1));
+            }
+            kit.sendMany(events);
+            ConcurrentLinkedQueue<String> byFirst = new ConcurrentLinkedQueue<>();
+            ConcurrentLinkedQueue<String> bySecond = new ConcurrentLinkedQueue<>();
+            Subscription first = kit.start(kit.builder().options(options()).onEach(e -> Mono.delay(Duration.ofMillis(5))
+                    .doOnNext(x -> byFirst.add(e.eventId())).then()));
+            await("the first member busy").atMost(Duration.ofSeconds(30)).until(() -> byFirst.size() >= 300);
+
+            Subscription second = kit.start(kit.builder().options(options()).onEach(e -> Mono.delay(Duration.ofMillis(5))
+                    .doOnNext(x -> bySecond.add(e.eventId())).then()));
+            await("the second member given partitions").atMost(Duration.ofSeconds(30))
+                    .until(() -> !second.assignment().isEmpty());
+            await("everything handled and committed").atMost(Duration.ofSeconds(60))
+                    .until(() -> kit.lag().total() == 0 && byFirst.size() + bySecond.size() >= 4000);
+
+            assertThat(second.assignment()).isNotEmpty();
+            assertThat(first.assignment()).isNotEmpty().doesNotContainAnyElementsOf(second.assignment());
+            Set<String> all = new HashSet<>(byFirst);
+            all.addAll(bySecond);
+            assertThat(all).hasSize(4000);
+            assertThat(bySecond).isNotEmpty();
+            assertThat(byFirst.size() + bySecond.size()).as("no event handled twice").isEqualTo(4000);
+        }
+    }
 }
