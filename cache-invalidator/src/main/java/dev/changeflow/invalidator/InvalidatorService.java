@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +69,7 @@ public final class InvalidatorService implements AutoCloseable {
     private final SubscriptionOptions options;
     private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private final AtomicBoolean released = new AtomicBoolean();
     private volatile RedisConnector redis;
     private volatile Subscription subscription;
 
@@ -137,7 +139,7 @@ public final class InvalidatorService implements AutoCloseable {
                     group, topics, rules.source(), rules.tables().size(), rules.templateCount(), redis.maskedUrl());
         } catch (RuntimeException e) {
             state.set(State.FAILED);
-            releaseRedis();
+            release();
             terminated.completeExceptionally(e);
             throw e;
         }
@@ -180,21 +182,31 @@ public final class InvalidatorService implements AutoCloseable {
 
     /**
      * Stops gracefully: the subscription finishes the batches in hand and commits them, leaves the group, then the
-     * Redis connection closes. Idempotent; returns when done.
+     * Redis connection closes. Idempotent: only the first call does this, later calls return at once.
      */
     @Override
     public void close() {
-        State previous = state.getAndUpdate(s -> s == State.FAILED ? s : State.CLOSED);
-        if (previous == State.CLOSED) {
-            return;
+        state.getAndUpdate(s -> s == State.FAILED ? s : State.CLOSED);
+        if (release()) {
+            terminated.complete(null);
+            LOG.info("Cache invalidator {} closed", group);
+        }
+    }
+
+    /** Closes the subscription, then Redis; only the first call does anything. Returns whether this call did. */
+    private boolean release() {
+        if (!released.compareAndSet(false, true)) {
+            return false;
         }
         Subscription s = subscription;
         if (s != null) {
             s.close();
         }
-        releaseRedis();
-        terminated.complete(null);
-        LOG.info("Cache invalidator {} closed", group);
+        RedisConnector r = redis;
+        if (r != null) {
+            r.close();
+        }
+        return true;
     }
 
     private RedisConnector connectRedis() {
@@ -205,13 +217,6 @@ public final class InvalidatorService implements AutoCloseable {
             throw ConfigException.unusable(ConnectionSettings.REDIS_URL,
                     settings.raw(ConnectionSettings.REDIS_URL).orElse(null),
                     "cannot connect to Redis: " + rootMessage(e));
-        }
-    }
-
-    private void releaseRedis() {
-        RedisConnector r = redis;
-        if (r != null) {
-            r.close();
         }
     }
 
