@@ -125,6 +125,12 @@ final class InvalidatorHarness implements AutoCloseable {
         return this;
     }
 
+    /** Sets a capture setting (by environment name or key) for captures started from now on. */
+    InvalidatorHarness withCapture(String key, String value) {
+        captureSettings.put(key, value);
+        return this;
+    }
+
     /** Sets an invalidator setting (by environment name or key) for the invalidators started from now on. */
     InvalidatorHarness with(String key, String value) {
         invalidatorSettings.put(key, value);

@@ -12,9 +12,11 @@
  * RoutedChange record = router.route(event);   // topic cdc.tasks-changes, key "tasks:<id>"
  * }</pre>
  *
- * <p>Consumers read the value back with {@link dev.changeflow.router.ChangeEventCodec#decode}, deduplicate on
- * {@link dev.changeflow.router.ChangeEvent#eventId()}, and send what throws
- * {@link dev.changeflow.router.MalformedEventException} to {@link dev.changeflow.router.TopicRouter#deadLetterTopicFor}.
+ * <p>Consumers subscribe with {@link dev.changeflow.router.subscription.Subscription}, which decodes and
+ * schema-checks each record ({@link dev.changeflow.router.ChangeEventCodec#decodeChecked}), keeps per-partition order,
+ * commits after the handler's effect, and sends what cannot be handled to
+ * {@link dev.changeflow.router.TopicRouter#deadLetterTopicFor}. Handlers deduplicate on
+ * {@link dev.changeflow.router.ChangeEvent#eventId()} where a repeat matters.
  * The contract itself is documented in {@code docs/change-event.md}.
  */
 package dev.changeflow.router;

@@ -7,6 +7,7 @@ import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Mode;
 import dev.changeflow.config.Settings;
 import dev.changeflow.config.SettingsDoc;
+import dev.changeflow.invalidator.InvalidatorSettings;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.subscription.SubscriptionSettings;
 import dev.changeflow.stack.StackSettings;
@@ -36,6 +37,7 @@ class ConfigurationReferenceTest {
                 + section("Routing (change-router)", RouterSettings.SETTINGS)
                 + section("Subscriptions: every consumer (change-router)", SubscriptionSettings.SETTINGS)
                 + section("Capture (cdc-capture)", CaptureSettings.ALL)
+                + section("Cache invalidator (cache-invalidator)", InvalidatorSettings.SETTINGS)
                 + section("Servers started for tests and the demo (embedded-stack)", StackSettings.ALL);
     }
 

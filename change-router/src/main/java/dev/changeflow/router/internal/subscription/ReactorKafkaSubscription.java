@@ -119,7 +119,12 @@ public final class ReactorKafkaSubscription implements Subscription {
     }
 
     private ReceiverOptions<String, byte[]> receiverOptions(Map<String, Object> clientProperties) {
-        Map<String, Object> config = new HashMap<>(clientProperties);
+        Map<String, Object> config = new HashMap<>();
+        // Records the consumer has fetched but poll has not yet returned are outside the in-flight count; keep that
+        // read-ahead small (Kafka's defaults allow 50 MB, and 1 MB per partition) unless the operator says otherwise.
+        config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 8 * 1024 * 1024);
+        config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 256 * 1024);
+        config.putAll(clientProperties);
         config.put(ConsumerConfig.GROUP_ID_CONFIG, spec.group());
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, spec.group() + "-" + INSTANCES.incrementAndGet());
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
