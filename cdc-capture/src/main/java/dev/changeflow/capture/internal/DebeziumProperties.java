@@ -23,6 +23,10 @@ public final class DebeziumProperties {
         p.setProperty("name", "changeflow-capture-" + slot);
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
         p.setProperty("topic.prefix", "changeflow");
+        // Debezium names its JMX beans after topic.prefix; two engines of one JVM with the same names wait up to a
+        // minute for each other's beans to go (seen when one capture closes while the next starts). The slot is
+        // unique per capture deployment, so it makes the names unique.
+        p.setProperty("custom.metric.tags", "slot=" + slot);
 
         p.setProperty("database.hostname", db.host());
         p.setProperty("database.port", Integer.toString(db.port()));
