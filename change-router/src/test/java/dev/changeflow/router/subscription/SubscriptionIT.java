@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
@@ -160,6 +161,12 @@ class SubscriptionIT {
                     .until(() -> handled.size() == 99 && kit.lag().total() == 0);
 
             assertThat(batchSizes).anyMatch(size -> size > 1);
+            String dlt = kit.topic + ".dlt";
+            assertThat(kit.admin.describeTopics(List.of(dlt)).allTopicNames().get().get(dlt).partitions())
+                    .as("the dead-letter topic is shaped like its source").hasSize(2);
+            var config = kit.admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.TOPIC, dlt)))
+                    .all().get().values().iterator().next();
+            assertThat(config.get("retention.ms").value()).isEqualTo(Long.toString(Duration.ofDays(30).toMillis()));
             List<ConsumerRecord<String, byte[]>> dead = kit.deadLetters(1, Duration.ofSeconds(10));
             assertThat(dead).singleElement().satisfies(r -> {
                 assertThat(r.key()).isEqualTo("tasks:task-42");
@@ -238,6 +245,22 @@ class SubscriptionIT {
             assertThat(all).hasSize(4000);
             assertThat(bySecond).isNotEmpty();
             assertThat(byFirst.size() + bySecond.size()).as("no event handled twice").isEqualTo(4000);
+        }
+    }
+
+    @Test
+    void aHandlerCallThatHangsPastTheTimeoutIsRetriedAsAnOutageNotDeadLettered() throws Exception {
+        try (SubscriptionKit kit = new SubscriptionKit(1)) {
+            AtomicInteger calls = new AtomicInteger();
+            kit.send(event(1, 1));
+            kit.start(kit.builder().options(options("changeflow.subscription.handler-timeout", "200ms",
+                    "changeflow.subscription.retries", "0"))
+                    .onEach(e -> calls.incrementAndGet() <= 2 ? Mono.never() : Mono.empty()));
+
+            await("handled once the handler answers").atMost(Duration.ofSeconds(30))
+                    .until(() -> calls.get() == 3 && kit.lag().total() == 0);
+
+            assertThat(kit.deadLetters(0, Duration.ZERO)).isEmpty();
         }
     }
 }
