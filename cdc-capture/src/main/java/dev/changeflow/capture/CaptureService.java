@@ -6,6 +6,7 @@ import dev.changeflow.capture.internal.DebeziumProperties;
 import dev.changeflow.capture.internal.KafkaBatchPublisher;
 import dev.changeflow.capture.internal.ProducerSettings;
 import dev.changeflow.capture.internal.RecordConverter;
+import dev.changeflow.router.topics.KafkaReachability;
 import dev.changeflow.router.topics.TopicProvisioner;
 import dev.changeflow.router.topics.TopicProvisioner.TopicSpec;
 import dev.changeflow.config.ConnectionSettings;
@@ -103,8 +104,9 @@ public final class CaptureService implements AutoCloseable {
         try {
             CapturePreflight.checkPostgres(settings, endpoint, tables);
             Duration timeout = settings.get(CaptureSettings.STARTUP_TIMEOUT);
-            try (Admin admin = Admin.create(CapturePreflight.adminConfig(bootstrap, timeout))) {
-                CapturePreflight.checkKafka(admin, bootstrap, timeout);
+            try (Admin admin = Admin.create(KafkaReachability.adminConfig(Map.of("bootstrap.servers", bootstrap),
+                    timeout))) {
+                KafkaReachability.check(admin, bootstrap, timeout);
                 new TopicProvisioner(admin, settings.get(Mode.SETTING)).provision(topicSpecs());
             }
             sender = KafkaSender.create(SenderOptions.<String, byte[]>create(ProducerSettings.of(settings, bootstrap)).maxInFlight(1024));

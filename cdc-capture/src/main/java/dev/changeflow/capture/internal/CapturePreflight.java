@@ -8,14 +8,8 @@ import dev.changeflow.db.PostgresEndpoint;
 import dev.changeflow.db.PostgresPreflight;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,31 +52,6 @@ public final class CapturePreflight {
         } catch (SQLException e) {
             throw ConfigException.unusable(ConnectionSettings.POSTGRES_URL, url, endpoint.describe(e));
         }
-    }
-
-    /**
-     * Checks that a Kafka broker answers.
-     *
-     * @throws ConfigException naming {@code CHANGEFLOW_KAFKA_BOOTSTRAP}
-     */
-    public static void checkKafka(Admin admin, String bootstrap, Duration timeout) {
-        try {
-            admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while checking Kafka", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw ConfigException.unusable(ConnectionSettings.KAFKA_BOOTSTRAP, bootstrap,
-                    "no Kafka broker answered within " + timeout.toSeconds() + " s; check the host:port list "
-                            + "and that the brokers are up");
-        }
-    }
-
-    /** Admin client settings that fail fast enough for a startup check. */
-    public static Map<String, Object> adminConfig(String bootstrap, Duration timeout) {
-        return Map.of("bootstrap.servers", bootstrap,
-                "request.timeout.ms", (int) timeout.toMillis(),
-                "default.api.timeout.ms", (int) timeout.toMillis());
     }
 
     private interface SqlSupplier<T> {

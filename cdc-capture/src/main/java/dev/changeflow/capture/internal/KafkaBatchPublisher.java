@@ -117,7 +117,7 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
                 })
                 .then()
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_BACKOFF).maxBackoff(MAX_BACKOFF)
-                        .filter(KafkaBatchPublisher::isOutage)
+                        .filter(Outages::isOutage)
                         .doBeforeRetry(signal -> LOG.warn("Kafka unavailable ({}); retrying batch of {} (attempt {})",
                                 signal.failure().toString(), outgoing.size(), signal.totalRetries() + 1)))
                 .toFuture();
@@ -129,11 +129,6 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
         } catch (ExecutionException e) {
             throw new IllegalStateException("Kafka rejected a batch: " + e.getCause(), e.getCause());
         }
-    }
-
-    /** Kafka being unreachable or briefly short of replicas: worth waiting out. Decided where every consumer decides. */
-    static boolean isOutage(Throwable error) {
-        return Outages.isOutage(error);
     }
 
     private static ProducerRecord<String, byte[]> toProducerRecord(RoutedChange change) {

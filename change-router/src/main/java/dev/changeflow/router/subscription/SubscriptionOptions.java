@@ -39,6 +39,10 @@ public record SubscriptionOptions(int maxInFlight, int concurrency, int batchSiz
 
     /** Records the consumer fetches per poll, at most: a sixteenth of the in-flight bound, and no more than 500. */
     public int pollRecords() {
+        return pollRecordsFor(maxInFlight);
+    }
+
+    private static int pollRecordsFor(int maxInFlight) {
         return Math.max(1, Math.min(500, maxInFlight / 16));
     }
 
@@ -47,7 +51,11 @@ public record SubscriptionOptions(int maxInFlight, int concurrency, int batchSiz
      * buffer (up to four polls) and the lanes (one batch being filled and one being handled each).
      */
     public int queueCapacity() {
-        return maxInFlight - 4 * pollRecords() - 2 * concurrency * batchSize;
+        return (int) queueCapacityFor(maxInFlight, concurrency, batchSize);
+    }
+
+    private static long queueCapacityFor(int maxInFlight, int concurrency, int batchSize) {
+        return maxInFlight - 4L * pollRecordsFor(maxInFlight) - 2L * concurrency * batchSize;
     }
 
     /**
@@ -96,17 +104,11 @@ public record SubscriptionOptions(int maxInFlight, int concurrency, int batchSiz
                 settings.get(LAG_INTERVAL), settings.get(STARTUP_TIMEOUT));
     }
 
-    /** A copy with another in-flight bound. */
-    public SubscriptionOptions withMaxInFlight(int value) {
-        return new SubscriptionOptions(value, concurrency, batchSize, batchWait, retries, retryBackoff,
-                retryMaxBackoff, outageBackoff, outageMaxBackoff, handlerTimeout, commitInterval, rebalanceDrainTimeout,
-                shutdownTimeout, autoOffsetReset, validateSchema, deadLetterRetention, lagInterval, startupTimeout);
-    }
-
     private static String inFlightProblem(int maxInFlight, int concurrency, int batchSize) {
-        int pollRecords = Math.max(1, Math.min(500, maxInFlight / 16));
-        long needed = 4L * pollRecords + 2L * concurrency * batchSize + concurrency;
-        if (maxInFlight < needed) {
+        // The queue must hold at least one record per lane.
+        if (queueCapacityFor(maxInFlight, concurrency, batchSize) < concurrency) {
+            int pollRecords = pollRecordsFor(maxInFlight);
+            long needed = 4L * pollRecords + 2L * concurrency * batchSize + concurrency;
             return "must be at least " + needed + " for " + CONCURRENCY.key() + "=" + concurrency + " and "
                     + BATCH_SIZE.key() + "=" + batchSize + " (4 polls of " + pollRecords + " + 2 x concurrency x "
                     + "batch size + concurrency); raise it or lower those";

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.router.ChangeEvent;
+import dev.changeflow.router.ChangeEventCodec;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -21,7 +22,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
@@ -261,6 +267,34 @@ class SubscriptionIT {
                     .until(() -> calls.get() == 3 && kit.lag().total() == 0);
 
             assertThat(kit.deadLetters(0, Duration.ZERO)).isEmpty();
+        }
+    }
+
+    @Test
+    void eventsOfAnAbortedTransactionAreNeverHandled() throws Exception {
+        try (SubscriptionKit kit = new SubscriptionKit(1);
+                KafkaProducer<String, byte[]> transactional = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kit.kafka.bootstrapServers(),
+                        ProducerConfig.TRANSACTIONAL_ID_CONFIG, kit.id + "-tx"),
+                        new StringSerializer(), new ByteArraySerializer())) {
+            ChangeEvent aborted = event(1, 1);
+            ChangeEvent committed = event(2, 2);
+            transactional.initTransactions();
+            transactional.beginTransaction();
+            transactional.send(new ProducerRecord<>(kit.topic, aborted.kafkaKey(), ChangeEventCodec.encode(aborted)));
+            transactional.flush();
+            transactional.abortTransaction();
+            transactional.beginTransaction();
+            transactional.send(new ProducerRecord<>(kit.topic, committed.kafkaKey(),
+                    ChangeEventCodec.encode(committed)));
+            transactional.commitTransaction();
+            ConcurrentLinkedQueue<String> handled = new ConcurrentLinkedQueue<>();
+            kit.start(kit.builder().options(options()).onEach(e -> Mono.fromRunnable(() -> handled.add(e.eventId()))));
+
+            await("the committed event handled").atMost(Duration.ofSeconds(30))
+                    .until(() -> handled.contains(committed.eventId()));
+
+            assertThat(handled).containsExactly(committed.eventId());
         }
     }
 }

@@ -4,8 +4,8 @@ import dev.changeflow.router.TopicRouter;
 import dev.changeflow.router.subscription.DeadLetterHeaders;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -19,24 +19,21 @@ import reactor.core.publisher.Mono;
 import reactor.kafka.sender.KafkaSender;
 import reactor.kafka.sender.SenderOptions;
 import reactor.kafka.sender.SenderRecord;
-import reactor.util.retry.Retry;
 
 /**
  * Publishes records that cannot be handled to {@code <topic>.dlt}: key, value and headers as they were, plus
- * {@link DeadLetterHeaders}. A Kafka outage is retried without limit; any other send failure is returned as an error,
- * because the record can then be neither handled nor set aside. Thread-safe.
+ * {@link DeadLetterHeaders}. A failed send is returned as an error; the caller retries an outage without limit, and
+ * any other failure stops the subscription, because the record can then be neither handled nor set aside.
+ * Thread-safe.
  */
 final class DeadLetterPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterPublisher.class);
 
     private final KafkaSender<String, byte[]> sender;
     private final String group;
-    private final Predicate<Throwable> isOutage;
-    private final Retry outageRetry;
 
-    DeadLetterPublisher(Map<String, Object> clientProperties, String group, Predicate<Throwable> isOutage,
-            Retry outageRetry) {
-        Map<String, Object> config = new java.util.HashMap<>(clientProperties);
+    DeadLetterPublisher(Map<String, Object> clientProperties, String group) {
+        Map<String, Object> config = new HashMap<>(clientProperties);
         config.put(ProducerConfig.CLIENT_ID_CONFIG, group + "-dead-letters");
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -46,8 +43,6 @@ final class DeadLetterPublisher implements AutoCloseable {
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         this.sender = KafkaSender.create(SenderOptions.<String, byte[]>create(config).maxInFlight(64));
         this.group = group;
-        this.isOutage = isOutage;
-        this.outageRetry = outageRetry;
     }
 
     /**
@@ -61,8 +56,7 @@ final class DeadLetterPublisher implements AutoCloseable {
                 record.offset(), record.key(), dead.topic(), attempts, error.toString());
         return sender.send(Mono.just(SenderRecord.create(dead, null)))
                 .next()
-                .flatMap(result -> result.exception() == null ? Mono.<Void>empty() : Mono.error(result.exception()))
-                .retryWhen(outageRetry);
+                .flatMap(result -> result.exception() == null ? Mono.<Void>empty() : Mono.error(result.exception()));
     }
 
     /** The dead-letter record of {@code record}. Pure; visible for tests. */
@@ -91,10 +85,6 @@ final class DeadLetterPublisher implements AutoCloseable {
     private static void put(RecordHeaders headers, String name, String value) {
         headers.remove(name);
         headers.add(name, value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    boolean isOutage(Throwable t) {
-        return isOutage.test(t);
     }
 
     @Override

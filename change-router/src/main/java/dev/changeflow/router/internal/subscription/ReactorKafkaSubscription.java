@@ -92,8 +92,7 @@ public final class ReactorKafkaSubscription implements Subscription {
         this.spec = spec;
         this.options = spec.options();
         this.metrics = new SubscriptionMetrics(spec.meters(), spec.group(), inFlight::current);
-        this.deadLetters = new DeadLetterPublisher(clientProperties, spec.group(), spec.isOutage(),
-                outageRetry("dead-letter publish", "dead letters"));
+        this.deadLetters = new DeadLetterPublisher(clientProperties, spec.group());
         this.receiver = KafkaReceiver.create(receiverOptions(clientProperties));
         this.pauser = new PartitionPauser(receiver, inFlight, this::partitionLimit);
         inFlight.onFetched(pauser::check);
@@ -229,7 +228,7 @@ public final class ReactorKafkaSubscription implements Subscription {
                 return Mono.empty();
             }
             activeUnits.incrementAndGet();
-            AtomicInteger deadLettered = new AtomicInteger();
+            Set<ReceiverRecord<String, byte[]>> deadLettered = ConcurrentHashMap.newKeySet();
             List<Decoded> decoded = new ArrayList<>(live.size());
             List<Mono<Void>> undecodable = new ArrayList<>();
             for (ReceiverRecord<String, byte[]> record : live) {
@@ -246,13 +245,13 @@ public final class ReactorKafkaSubscription implements Subscription {
                     : decoded.size() == 1 ? handleAlone(decoded.get(0), deadLettered)
                     : handleBatch(decoded, deadLettered);
             return Flux.concat(undecodable).then(handled)
-                    .then(Mono.<Void>fromRunnable(() -> finished(live, live.size() - deadLettered.get())))
+                    .then(Mono.<Void>fromRunnable(() -> finished(live, deadLettered)))
                     .doFinally(signal -> activeUnits.decrementAndGet());
         }).subscribeOn(Schedulers.parallel());
     }
 
     /** Calls the handler for one event: retries failures, then dead-letters; retries outages without limit. */
-    private Mono<Void> handleAlone(Decoded item, AtomicInteger deadLettered) {
+    private Mono<Void> handleAlone(Decoded item, Set<ReceiverRecord<String, byte[]>> deadLettered) {
         AtomicInteger attempts = new AtomicInteger();
         String topic = item.record().topic();
         return call(List.of(item.event()), attempts)
@@ -269,7 +268,7 @@ public final class ReactorKafkaSubscription implements Subscription {
     }
 
     /** Calls the batch handler; on a failure that is not an outage, falls back to each event alone. */
-    private Mono<Void> handleBatch(List<Decoded> items, AtomicInteger deadLettered) {
+    private Mono<Void> handleBatch(List<Decoded> items, Set<ReceiverRecord<String, byte[]>> deadLettered) {
         List<ChangeEvent> events = items.stream().map(Decoded::event).toList();
         String topic = items.get(0).record().topic();
         return call(events, new AtomicInteger())
@@ -305,16 +304,19 @@ public final class ReactorKafkaSubscription implements Subscription {
     }
 
     private Mono<Void> deadLetter(ReceiverRecord<String, byte[]> record, String reason, Throwable error,
-            int attempts, AtomicInteger deadLettered) {
+            int attempts, Set<ReceiverRecord<String, byte[]>> deadLettered) {
         return deadLetters.publish(record, reason, error, attempts)
+                .retryWhen(outageRetry(record.topic(), "dead letter of " + record.key()))
                 .doOnSuccess(ignored -> {
-                    deadLettered.incrementAndGet();
+                    deadLettered.add(record);
                     metrics.deadLettered(record.topic());
                 });
     }
 
-    /** Acknowledges a unit's records; {@code handled} of them were handled, the others dead-lettered. */
-    private void finished(List<ReceiverRecord<String, byte[]>> records, int handled) {
+    /** Acknowledges a unit's records and counts those handled (not {@code deadLettered}) by topic. */
+    private void finished(List<ReceiverRecord<String, byte[]>> records,
+            Set<ReceiverRecord<String, byte[]>> deadLettered) {
+        Map<String, Integer> handled = new HashMap<>();
         for (ReceiverRecord<String, byte[]> record : records) {
             ReceiverOffset offset = record.receiverOffset();
             offset.acknowledge();
@@ -324,12 +326,13 @@ public final class ReactorKafkaSubscription implements Subscription {
                 next.accumulateAndGet(offset.offset() + 1, Math::max);
             }
             inFlight.finished(offset.topicPartition(), 1);
+            if (!deadLettered.contains(record)) {
+                handled.merge(record.topic(), 1, Integer::sum);
+            }
         }
+        handled.forEach(metrics::processed);
         if (pauser.anyPaused()) {
             pauser.check();
-        }
-        if (handled > 0) {
-            metrics.processed(records.get(0).topic(), handled);
         }
     }
 

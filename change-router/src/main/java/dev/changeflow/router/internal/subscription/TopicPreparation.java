@@ -2,6 +2,7 @@ package dev.changeflow.router.internal.subscription;
 
 import dev.changeflow.config.Mode;
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.topics.KafkaReachability;
 import dev.changeflow.router.topics.TopicProvisioner;
 import dev.changeflow.router.topics.TopicProvisioner.TopicSpec;
 import java.time.Duration;
@@ -12,9 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
@@ -30,17 +29,9 @@ final class TopicPreparation {
 
     static void prepare(Map<String, Object> clientProperties, List<String> topics, Duration timeout,
             Duration deadLetterRetention) {
-        Map<String, Object> config = new java.util.HashMap<>(clientProperties);
-        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), 30_000));
-        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), 60_000));
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (Admin admin = Admin.create(config)) {
-            try {
-                admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException | TimeoutException e) {
-                throw new IllegalStateException("No Kafka broker at " + clientProperties.get("bootstrap.servers")
-                        + " answered within " + timeout.toSeconds() + " s", e);
-            }
+        try (Admin admin = Admin.create(KafkaReachability.adminConfig(clientProperties, timeout))) {
+            KafkaReachability.check(admin, String.valueOf(clientProperties.get("bootstrap.servers")), timeout);
             Set<String> missing = missing(admin, topics);
             while (!missing.isEmpty()) {
                 if (System.nanoTime() > deadline) {
