@@ -29,9 +29,20 @@ public final class ConnectionSettings {
             "URL of Redis, as redis://[:password@]host:port. Tests and the demo start one when it is unset.",
             "redis", "rediss");
 
+    public static final Setting<URI> OPENSEARCH_URL = Setting.uri("changeflow.opensearch.url",
+            "URL of the OpenSearch cluster the search indexer writes to when changeflow.indexer.engine is "
+                    + "opensearch, as http(s)://host:port.",
+            "http", "https");
+
+    public static final Setting<String> OPENSEARCH_USER = Setting.string("changeflow.opensearch.user",
+            "OpenSearch user for HTTP basic authentication; none when unset.", null);
+
+    public static final Setting<String> OPENSEARCH_PASSWORD = Setting.secret("changeflow.opensearch.password",
+            "Password of changeflow.opensearch.user. Never logged.", null);
+
     /** Every setting above, in documentation order. */
-    public static final List<Setting<?>> ALL =
-            List.of(POSTGRES_URL, POSTGRES_USER, POSTGRES_PASSWORD, KAFKA_BOOTSTRAP, REDIS_URL);
+    public static final List<Setting<?>> ALL = List.of(POSTGRES_URL, POSTGRES_USER, POSTGRES_PASSWORD,
+            KAFKA_BOOTSTRAP, REDIS_URL, OPENSEARCH_URL, OPENSEARCH_USER, OPENSEARCH_PASSWORD);
 
     private ConnectionSettings() {
     }

@@ -1,0 +1,70 @@
+package dev.changeflow.indexer.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.changeflow.indexer.index.IndexedDocument;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The stored form of a document, the same in every engine: a JSON object of the document's fields in order, then
+ * {@value #VERSION} (the LSN) and {@value #DELETED}. Numbers read back exactly as written: integers as {@link Long},
+ * others as {@link java.math.BigDecimal} with their scale.
+ */
+public final class DocumentJson {
+    /** Metadata field: the document's version. */
+    public static final String VERSION = "cf_version";
+    /** Metadata field: {@code true} for a tombstone. */
+    public static final String DELETED = "cf_deleted";
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .enable(DeserializationFeature.USE_LONG_FOR_INTS)
+            .build();
+    private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    private DocumentJson() {
+    }
+
+    /** The source map of {@code document}: its fields, then the metadata fields. */
+    public static Map<String, Object> sourceOf(IndexedDocument document) {
+        Map<String, Object> source = new LinkedHashMap<>(document.fields());
+        source.put(VERSION, document.version());
+        source.put(DELETED, document.deleted());
+        return source;
+    }
+
+    public static byte[] toBytes(IndexedDocument document) {
+        try {
+            return MAPPER.writeValueAsBytes(sourceOf(document));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("Document " + document.id() + " cannot be written as JSON", e);
+        }
+    }
+
+    /** The document whose source is {@code json}. */
+    public static IndexedDocument fromBytes(String id, byte[] json) {
+        try {
+            return fromSource(id, MAPPER.readValue(json, MAP));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Stored document " + id + " is not valid JSON", e);
+        }
+    }
+
+    /** The document whose source map is {@code source}; the metadata fields are taken out of its fields. */
+    public static IndexedDocument fromSource(String id, Map<String, Object> source) {
+        Map<String, Object> fields = new LinkedHashMap<>(source);
+        Object version = fields.remove(VERSION);
+        Object deleted = fields.remove(DELETED);
+        if (!(version instanceof Number number)) {
+            throw new IllegalStateException("Stored document " + id + " has no " + VERSION);
+        }
+        return new IndexedDocument(id, number.longValue(), Boolean.TRUE.equals(deleted), fields);
+    }
+}
