@@ -1,5 +1,6 @@
 package dev.changeflow.invalidator;
 
+import dev.changeflow.stack.AppRows;
 import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.invalidator.internal.InvalidatorMetrics;

@@ -1,5 +1,6 @@
 package dev.changeflow.invalidator;
 
+import dev.changeflow.stack.AppRows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

@@ -114,6 +114,7 @@ public final class LuceneIndex implements SearchIndex {
 
     @Override
     public List<Boolean> write(List<ConditionalWrite> writes) {
+        writes.forEach(LuceneIndex::checkFits);
         Boolean[] applied = new Boolean[writes.size()];
         Map<DocumentType, List<Integer>> byType = new EnumMap<>(DocumentType.class);
         for (int i = 0; i < writes.size(); i++) {
@@ -195,6 +196,19 @@ public final class LuceneIndex implements SearchIndex {
             throw new IllegalStateException("The Lucene index is not open: " + describe());
         }
         return index;
+    }
+
+    /**
+     * Refuses, before anything of the call is written, a document whose typed field has a value of the wrong type
+     * (the fields OpenSearch maps as numbers), so both engines refuse the same documents.
+     */
+    private static void checkFits(ConditionalWrite write) {
+        Object projectVersion = write.document().field(DocumentType.PROJECT_VERSION);
+        if (projectVersion != null && !(projectVersion instanceof Long || projectVersion instanceof Integer)) {
+            throw new IllegalArgumentException("Cannot index " + write.type().table() + " document "
+                    + write.document().id() + ": " + DocumentType.PROJECT_VERSION + " must be a whole number, not '"
+                    + projectVersion + "'");
+        }
     }
 
     private static Query parse(DocumentType type, String query, Analyzer analyzer) {

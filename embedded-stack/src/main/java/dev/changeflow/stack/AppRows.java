@@ -1,4 +1,4 @@
-package dev.changeflow.invalidator;
+package dev.changeflow.stack;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -8,29 +8,30 @@ import java.util.UUID;
 
 /**
  * Writes application rows the way an application would: plain SQL on the {@code app} schema, nothing
- * Changeflow-specific. Ids are chosen here, so a test can seed the cache keys of a row before the row exists.
+ * Changeflow-specific; for tests and the demo. Ids are chosen here, so a test can seed the cache keys of a row before
+ * the row exists.
  */
-final class AppRows {
+public final class AppRows {
     private AppRows() {
     }
 
-    static UUID organization(Connection c) throws SQLException {
+    public static UUID organization(Connection c) throws SQLException {
         UUID id = UUID.randomUUID();
         execute(c, "INSERT INTO app.organizations (id, name) VALUES (?, ?)", id, "org " + id);
         return id;
     }
 
-    static void project(Connection c, UUID id, UUID organization) throws SQLException {
+    public static void project(Connection c, UUID id, UUID organization) throws SQLException {
         execute(c, "INSERT INTO app.projects (id, organization_id, name) VALUES (?, ?, ?)", id, organization,
                 "project " + id);
     }
 
-    static void task(Connection c, UUID id, UUID project, String title) throws SQLException {
+    public static void task(Connection c, UUID id, UUID project, String title) throws SQLException {
         execute(c, "INSERT INTO app.tasks (id, project_id, title) VALUES (?, ?, ?)", id, project, title);
     }
 
     /** Inserts every task of {@code ids} into {@code project} in one statement, titled {@code created}. */
-    static void tasks(Connection c, List<UUID> ids, UUID project) throws SQLException {
+    public static void tasks(Connection c, List<UUID> ids, UUID project) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "INSERT INTO app.tasks (id, project_id, title) SELECT unnest(?::uuid[]), ?, 'created'")) {
             s.setArray(1, c.createArrayOf("uuid", ids.toArray()));
@@ -39,23 +40,27 @@ final class AppRows {
         }
     }
 
-    static int retitle(Connection c, UUID task, String title) throws SQLException {
+    public static int retitle(Connection c, UUID task, String title) throws SQLException {
         return execute(c, "UPDATE app.tasks SET title = ?, updated_at = now() WHERE id = ?", title, task);
     }
 
-    static int move(Connection c, UUID task, UUID toProject) throws SQLException {
+    public static int move(Connection c, UUID task, UUID toProject) throws SQLException {
         return execute(c, "UPDATE app.tasks SET project_id = ?, updated_at = now() WHERE id = ?", toProject, task);
     }
 
-    static int deleteTask(Connection c, UUID task) throws SQLException {
+    public static int deleteProject(Connection c, UUID project) throws SQLException {
+        return execute(c, "DELETE FROM app.projects WHERE id = ?", project);
+    }
+
+    public static int deleteTask(Connection c, UUID task) throws SQLException {
         return execute(c, "DELETE FROM app.tasks WHERE id = ?", task);
     }
 
-    static int renameProject(Connection c, UUID project, String name) throws SQLException {
+    public static int renameProject(Connection c, UUID project, String name) throws SQLException {
         return execute(c, "UPDATE app.projects SET name = ?, updated_at = now() WHERE id = ?", name, project);
     }
 
-    static int execute(Connection c, String sql, Object... args) throws SQLException {
+    public static int execute(Connection c, String sql, Object... args) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
                 s.setObject(i + 1, args[i]);

@@ -1,0 +1,290 @@
+package dev.changeflow.indexer;
+
+import dev.changeflow.config.ConfigException;
+import dev.changeflow.config.ConnectionSettings;
+import dev.changeflow.config.Settings;
+import dev.changeflow.indexer.IndexerSettings.Engine;
+import dev.changeflow.indexer.index.DocumentType;
+import dev.changeflow.indexer.index.SearchIndex;
+import dev.changeflow.indexer.internal.ChangeIndexer;
+import dev.changeflow.indexer.internal.IndexerMetrics;
+import dev.changeflow.indexer.internal.SearchEndpoint;
+import dev.changeflow.indexer.internal.lucene.LuceneIndex;
+import dev.changeflow.indexer.internal.opensearch.OpenSearchIndex;
+import dev.changeflow.router.RouterSettings;
+import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.subscription.Subscription;
+import dev.changeflow.router.subscription.SubscriptionOptions;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The search indexer: a member of a Kafka consumer group on the change topics of {@code tasks} and {@code projects}
+ * that keeps a search index equal to the database, and serves searches over HTTP.
+ *
+ * <p><b>Guarantees.</b> Each batch of events becomes one or a few bulk writes; its offsets are committed only once
+ * the writes are durable. Every document carries the LSN of its change as its version, and an older change never
+ * replaces a newer one; a delete leaves a versioned tombstone (a document, not the engine's delete, so OpenSearch's
+ * {@code index.gc_deletes} cannot make it forget). Replaying the topics from the start, in any interleaving, leaves
+ * the index as it was. Task documents carry their project's name; a rename updates them (see
+ * {@link ChangeIndexer}). While the engine is unreachable or overloaded, batches are retried without limit and
+ * nothing is dead-lettered; an event the engine refuses for itself goes to the dead-letter topic after the retries.
+ *
+ * <p>Lifecycle, each step once: {@link #create} validates every setting (nothing is connected); {@link #start} opens
+ * the index (creating missing indices), starts the HTTP endpoint and joins the group; {@link #close} leaves the group
+ * after finishing the batches in hand, then stops the endpoint and closes the index. Thread-safe.
+ *
+ * <p>Meters: {@code changeflow.indexer.*} (see {@link IndexerMetrics}) and the subscription's
+ * {@code changeflow.subscription.*}.
+ */
+public final class IndexerService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(IndexerService.class);
+
+    /** Lifecycle states; transitions only move forward. */
+    public enum State { CREATED, STARTING, RUNNING, CLOSED, FAILED }
+
+    private final Settings settings;
+    private final MeterRegistry registry;
+    private final String group;
+    private final String bootstrap;
+    private final List<String> topics;
+    private final SubscriptionOptions options;
+    private final SearchIndex index;
+    private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private final AtomicBoolean released = new AtomicBoolean();
+    private volatile SearchEndpoint endpoint;
+    private volatile Subscription subscription;
+
+    private IndexerService(Settings settings, MeterRegistry registry) {
+        this.settings = settings;
+        this.registry = Objects.requireNonNull(registry, "registry");
+        // Every setting that does not parse fails here, before anything is connected.
+        IndexerSettings.SETTINGS.forEach(settings::find);
+        this.group = settings.get(IndexerSettings.GROUP);
+        this.bootstrap = settings.get(ConnectionSettings.KAFKA_BOOTSTRAP).trim();
+        this.options = SubscriptionOptions.from(settings);
+        this.topics = topicsOf(settings);
+        this.index = indexOf(settings);
+    }
+
+    /**
+     * Validates {@code settings}; connects to nothing.
+     *
+     * @throws ConfigException one line naming the setting at fault: invalid, missing (Kafka bootstrap; OpenSearch URL
+     *     when OpenSearch is the engine), or a topic pattern that does not name a topic
+     */
+    public static IndexerService create(Settings settings, MeterRegistry registry) {
+        return new IndexerService(Objects.requireNonNull(settings, "settings"), registry);
+    }
+
+    /**
+     * Opens the index, starts the search endpoint and joins the consumer group; consuming goes on in the background.
+     * Nothing is left running if it fails.
+     *
+     * @throws ConfigException naming the setting at fault if the engine cannot be reached or the index directory
+     *     cannot be opened, or the HTTP port is taken
+     * @throws IllegalStateException if Kafka does not answer or a topic does not exist within the subscription's
+     *     startup timeout, or if the service was already started or closed
+     */
+    public void start() {
+        transition(State.CREATED, State.STARTING);
+        try {
+            openIndex();
+            endpoint = startEndpoint();
+            ChangeIndexer indexer = new ChangeIndexer(index, new IndexerMetrics(registry, Clock.systemUTC()));
+            subscription = Subscription.builder(bootstrap, group)
+                    .topics(topics)
+                    .onBatch(events -> Mono.fromRunnable(() -> indexer.apply(events))
+                            .subscribeOn(Schedulers.boundedElastic())
+                            .then())
+                    .outageWhen(index::isOutage)
+                    .meterRegistry(registry)
+                    .options(options)
+                    .start();
+            subscription.whenTerminated().whenComplete((ignored, error) -> {
+                if (error != null) {
+                    LOG.error("Search indexer {} stopped: {}", group, error.toString());
+                    state.set(State.FAILED);
+                    terminated.completeExceptionally(error);
+                }
+            });
+            transition(State.STARTING, State.RUNNING);
+            LOG.info("Search indexer started: group {} on {}, index {}, search at {}/search/tasks?q=...",
+                    group, topics, index.describe(), endpoint.uri());
+        } catch (RuntimeException e) {
+            state.set(State.FAILED);
+            release();
+            terminated.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    /** The consumer group. */
+    public String group() {
+        return group;
+    }
+
+    /** The topics consumed: those of the tasks and projects tables. */
+    public List<String> topics() {
+        return topics;
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    /** The index written, to read documents back (checks, tests). */
+    public SearchIndex index() {
+        return index;
+    }
+
+    /**
+     * The base URL of the search endpoint, such as {@code http://127.0.0.1:8084}.
+     *
+     * @throws IllegalStateException before {@link #start} succeeded
+     */
+    public URI searchUri() {
+        SearchEndpoint e = endpoint;
+        if (e == null) {
+            throw new IllegalStateException("The search indexer has not started");
+        }
+        return e.uri();
+    }
+
+    /**
+     * The running subscription, to see its assignment, in-flight count and lag.
+     *
+     * @throws IllegalStateException before {@link #start} succeeded
+     */
+    public Subscription subscription() {
+        Subscription s = subscription;
+        if (s == null) {
+            throw new IllegalStateException("The search indexer has not started");
+        }
+        return s;
+    }
+
+    /**
+     * Completes normally after {@link #close()}, exceptionally if the subscription stopped on an error it cannot
+     * retry or {@link #start} failed. Never null.
+     */
+    public CompletableFuture<Void> whenTerminated() {
+        return terminated;
+    }
+
+    /**
+     * Stops gracefully: the subscription finishes the batches in hand and commits them, leaves the group, then the
+     * endpoint stops and the index closes. Idempotent.
+     */
+    @Override
+    public void close() {
+        state.getAndUpdate(s -> s == State.FAILED ? s : State.CLOSED);
+        if (release()) {
+            terminated.complete(null);
+            LOG.info("Search indexer {} closed", group);
+        }
+    }
+
+    private boolean release() {
+        if (!released.compareAndSet(false, true)) {
+            return false;
+        }
+        Subscription s = subscription;
+        if (s != null) {
+            s.close();
+        }
+        SearchEndpoint e = endpoint;
+        if (e != null) {
+            e.close();
+        }
+        index.close();
+        return true;
+    }
+
+    private void openIndex() {
+        try {
+            index.open();
+        } catch (RuntimeException e) {
+            if (settings.get(IndexerSettings.ENGINE) == Engine.OPENSEARCH) {
+                throw ConfigException.unusable(ConnectionSettings.OPENSEARCH_URL,
+                        settings.raw(ConnectionSettings.OPENSEARCH_URL).orElse(null),
+                        "cannot open the search indices at " + index.describe() + ": " + rootMessage(e));
+            }
+            throw ConfigException.unusable(IndexerSettings.LUCENE_DIRECTORY,
+                    settings.get(IndexerSettings.LUCENE_DIRECTORY), "cannot open the Lucene index: " + rootMessage(e));
+        }
+    }
+
+    private SearchEndpoint startEndpoint() {
+        String host = settings.get(IndexerSettings.HTTP_HOST);
+        int port = settings.get(IndexerSettings.HTTP_PORT);
+        try {
+            return SearchEndpoint.start(index, host, port, settings.get(IndexerSettings.SEARCH_MAX_RESULTS));
+        } catch (IOException | RuntimeException e) {
+            throw ConfigException.unusable(IndexerSettings.HTTP_PORT, Integer.toString(port),
+                    "cannot listen on " + host + ":" + port + ": " + rootMessage(e));
+        }
+    }
+
+    private static SearchIndex indexOf(Settings settings) {
+        return switch (settings.get(IndexerSettings.ENGINE)) {
+            case LUCENE -> new LuceneIndex(Path.of(settings.get(IndexerSettings.LUCENE_DIRECTORY)));
+            case OPENSEARCH -> {
+                URI url = settings.find(ConnectionSettings.OPENSEARCH_URL).orElseThrow(() ->
+                        ConfigException.unusable(ConnectionSettings.OPENSEARCH_URL, null,
+                                "required when " + IndexerSettings.ENGINE.key() + " is opensearch"));
+                try {
+                    yield new OpenSearchIndex(url, settings.find(ConnectionSettings.OPENSEARCH_USER).orElse(null),
+                            settings.find(ConnectionSettings.OPENSEARCH_PASSWORD).orElse(null),
+                            settings.get(IndexerSettings.INDEX_PREFIX),
+                            settings.get(IndexerSettings.OPENSEARCH_SHARDS),
+                            settings.get(IndexerSettings.OPENSEARCH_REPLICAS),
+                            settings.get(IndexerSettings.OPENSEARCH_REFRESH_INTERVAL),
+                            settings.get(IndexerSettings.OPENSEARCH_REQUEST_TIMEOUT));
+                } catch (IllegalArgumentException e) {
+                    // The adapter's checks never echo credentials; the URL is shown masked.
+                    throw ConfigException.unusable(ConnectionSettings.OPENSEARCH_URL,
+                            settings.raw(ConnectionSettings.OPENSEARCH_URL).orElse(null), e.getMessage());
+                }
+            }
+        };
+    }
+
+    private static List<String> topicsOf(Settings settings) {
+        TopicRouter router = TopicRouter.fromSettings(settings);
+        try {
+            return Arrays.stream(DocumentType.values()).map(t -> router.topicFor(t.table())).distinct().toList();
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.unusable(RouterSettings.TOPIC_REGEX, settings.get(RouterSettings.TOPIC_REGEX),
+                    e.getMessage());
+        }
+    }
+
+    private void transition(State from, State to) {
+        if (!state.compareAndSet(from, to)) {
+            throw new IllegalStateException("The search indexer cannot go from " + state.get() + " to " + to);
+        }
+    }
+
+    private static String rootMessage(Throwable error) {
+        Throwable t = error;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == error ? String.valueOf(error.getMessage()) : error.getMessage() + ": " + t.getMessage();
+    }
+}

@@ -1,0 +1,17 @@
+package dev.changeflow.indexer.index;
+
+import dev.changeflow.indexer.internal.lucene.LuceneIndex;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@link SearchIndex} contract against the embedded Lucene index, on disk. */
+class LuceneIndexContractTest extends SearchIndexContract {
+
+    @TempDir
+    static Path root;
+
+    @Override
+    protected SearchIndex newIndex(String name) {
+        return new LuceneIndex(root.resolve(name));
+    }
+}
