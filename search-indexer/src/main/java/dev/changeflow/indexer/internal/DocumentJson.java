@@ -32,8 +32,24 @@ public final class DocumentJson {
     private DocumentJson() {
     }
 
-    /** The source map of {@code document}: its fields, then the metadata fields. */
+    /**
+     * A new JSON mapper reading numbers exactly (integers as {@link Long}, decimals as {@link java.math.BigDecimal}),
+     * for an engine client to read sources with.
+     */
+    public static ObjectMapper newMapper() {
+        return MAPPER.copy();
+    }
+
+    /**
+     * The source map of {@code document}: its fields, then the metadata fields.
+     *
+     * @throws IllegalArgumentException if a field of the document has a metadata field's name
+     */
     public static Map<String, Object> sourceOf(IndexedDocument document) {
+        if (document.fields().containsKey(VERSION) || document.fields().containsKey(DELETED)) {
+            throw new IllegalArgumentException("Document " + document.id() + " has a field named " + VERSION + " or "
+                    + DELETED + ", reserved for the index's own use");
+        }
         Map<String, Object> source = new LinkedHashMap<>(document.fields());
         source.put(VERSION, document.version());
         source.put(DELETED, document.deleted());
@@ -57,13 +73,18 @@ public final class DocumentJson {
         }
     }
 
-    /** The document whose source map is {@code source}; the metadata fields are taken out of its fields. */
+    /**
+     * The document whose source map is {@code source}; the metadata fields are taken out of its fields.
+     *
+     * @throws IllegalStateException if the source has no version: it was not written by Changeflow
+     */
     public static IndexedDocument fromSource(String id, Map<String, Object> source) {
-        Map<String, Object> fields = new LinkedHashMap<>(source);
+        Map<String, Object> fields = source == null ? new LinkedHashMap<>() : new LinkedHashMap<>(source);
         Object version = fields.remove(VERSION);
         Object deleted = fields.remove(DELETED);
         if (!(version instanceof Number number)) {
-            throw new IllegalStateException("Stored document " + id + " has no " + VERSION);
+            throw new IllegalStateException("Stored document " + id + " has no " + VERSION
+                    + ": it was not written by Changeflow");
         }
         return new IndexedDocument(id, number.longValue(), Boolean.TRUE.equals(deleted), fields);
     }

@@ -1,7 +1,5 @@
 package dev.changeflow.indexer.internal.opensearch;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.changeflow.indexer.index.ConditionalWrite;
 import dev.changeflow.indexer.index.DocumentType;
 import dev.changeflow.indexer.index.IndexedDocument;
@@ -10,6 +8,7 @@ import dev.changeflow.indexer.index.Revision;
 import dev.changeflow.indexer.index.SearchHits;
 import dev.changeflow.indexer.index.SearchIndex;
 import dev.changeflow.indexer.index.StoredDocument;
+import dev.changeflow.indexer.internal.DocumentJson;
 import dev.changeflow.router.subscription.OutageException;
 import dev.changeflow.router.subscription.Outages;
 import java.io.IOException;
@@ -95,9 +94,9 @@ import org.opensearch.client.transport.httpclient5.ResponseException;
  */
 public final class OpenSearchIndex implements SearchIndex {
     /** Field of every stored document: its {@link IndexedDocument#version()}, a long (unsigned LSN, stored signed). */
-    public static final String VERSION_FIELD = "cf_version";
+    public static final String VERSION_FIELD = DocumentJson.VERSION;
     /** Field of every stored document: {@code true} for a tombstone. */
-    public static final String DELETED_FIELD = "cf_deleted";
+    public static final String DELETED_FIELD = DocumentJson.DELETED;
 
     private static final String ID_FIELD = "id";
     private static final String PROJECT_ID_FIELD = "project_id";
@@ -212,11 +211,8 @@ public final class OpenSearchIndex implements SearchIndex {
         HttpHost host = new HttpHost(scheme, url.getHost(), url.getPort());
         Timeout timeout = Timeout.of(requestTimeout);
         ApacheHttpClient5TransportBuilder builder = ApacheHttpClient5TransportBuilder.builder(host)
-                .setMapper(new JacksonJsonpMapper(JsonMapper.builder()
-                        // Exact numbers: 12.50 reads back as BigDecimal 12.50, every integer as Long.
-                        .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-                        .enable(DeserializationFeature.USE_LONG_FOR_INTS)
-                        .build()))
+                // Exact numbers: 12.50 reads back as BigDecimal 12.50, every integer as Long.
+                .setMapper(new JacksonJsonpMapper(DocumentJson.newMapper()))
                 .setRequestConfigCallback(config -> config
                         .setConnectionRequestTimeout(timeout)
                         .setResponseTimeout(timeout))
@@ -601,30 +597,19 @@ public final class OpenSearchIndex implements SearchIndex {
     }
 
     private static Map<String, Object> source(String index, IndexedDocument document) {
-        Map<String, Object> source = new LinkedHashMap<>(document.fields().size() + 2);
-        document.fields().forEach((field, value) -> {
-            if (field.equals(VERSION_FIELD) || field.equals(DELETED_FIELD)) {
-                throw new IllegalArgumentException("Document " + index + "/" + document.id() + " has a field named "
-                        + field + ", reserved for the index's own use");
-            }
-            source.put(field, value);
-        });
-        source.put(VERSION_FIELD, document.version());
-        source.put(DELETED_FIELD, document.deleted());
-        return source;
+        try {
+            return DocumentJson.sourceOf(document);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("In index " + index + ": " + e.getMessage(), e);
+        }
     }
 
     private static IndexedDocument document(String index, String id, Map<String, Object> source) {
-        if (source == null || !(source.get(VERSION_FIELD) instanceof Number version)) {
-            throw new OpenSearchRefusedException("Document " + index + "/" + id + " has no " + VERSION_FIELD
-                    + ": it was not written by Changeflow", null);
+        try {
+            return DocumentJson.fromSource(id, source);
+        } catch (IllegalStateException e) {
+            throw new OpenSearchRefusedException("In index " + index + ": " + e.getMessage(), null);
         }
-        Map<String, Object> fields = new LinkedHashMap<>(source);
-        fields.remove(VERSION_FIELD);
-        boolean deleted = Boolean.TRUE.equals(fields.remove(DELETED_FIELD));
-        return deleted
-                ? IndexedDocument.tombstone(id, version.longValue())
-                : IndexedDocument.live(id, version.longValue(), fields);
     }
 
     private static List<OpenSearchFailure> shardFailures(String index, ShardStatistics shards) {
