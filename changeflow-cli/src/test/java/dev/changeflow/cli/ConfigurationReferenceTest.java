@@ -7,6 +7,7 @@ import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Mode;
 import dev.changeflow.config.Settings;
 import dev.changeflow.config.SettingsDoc;
+import dev.changeflow.indexer.IndexerSettings;
 import dev.changeflow.invalidator.InvalidatorSettings;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.subscription.SubscriptionSettings;
@@ -38,6 +39,7 @@ class ConfigurationReferenceTest {
                 + section("Subscriptions: every consumer (change-router)", SubscriptionSettings.SETTINGS)
                 + section("Capture (cdc-capture)", CaptureSettings.ALL)
                 + section("Cache invalidator (cache-invalidator)", InvalidatorSettings.SETTINGS)
+                + section("Search indexer (search-indexer)", IndexerSettings.SETTINGS)
                 + section("Servers started for tests and the demo (embedded-stack)", StackSettings.ALL);
     }
 
