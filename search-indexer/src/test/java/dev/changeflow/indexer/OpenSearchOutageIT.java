@@ -44,12 +44,13 @@ class OpenSearchOutageIT {
                             case 9 -> AppRows.execute(c, "UPDATE app.tasks SET status = 'done' WHERE id = ?", task);
                             default -> AppRows.retitle(c, task, "title " + i);
                         }
-                        TimeUnit.MILLISECONDS.sleep(5);
+                        TimeUnit.MILLISECONDS.sleep(5); // a steady stream, not a burst
                     }
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
             });
+            // Fixed pauses are the point here: the outage starts while writes are flowing and lasts a while.
             TimeUnit.SECONDS.sleep(2);
             node.stop();
             try {

@@ -19,6 +19,7 @@ class OpenSearchSearchIT extends SearchBehaviour {
         for (String table : new String[] {"tasks", "projects"}) {
             OpenSearchNode.shared().updateIndexSetting(harness.id + "-" + table, "index.gc_deletes", "0s");
         }
+        // Time passing is the point: with gc_deletes at 0 s, any delete's version is gone after this.
         TimeUnit.SECONDS.sleep(3);
     }
 }

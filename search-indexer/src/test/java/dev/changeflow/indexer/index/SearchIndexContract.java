@@ -37,6 +37,11 @@ public abstract class SearchIndexContract {
     protected SearchIndex index;
     private String name;
 
+    /** The name the running test's index was created with (see {@link #newIndex}). */
+    protected String name() {
+        return name;
+    }
+
     /**
      * A new, not yet opened index named after {@code name}: a lowercase string of letters, digits and dashes, unique
      * to the test, usable as an index-name prefix or a directory name. Two calls with the same name must give indices
