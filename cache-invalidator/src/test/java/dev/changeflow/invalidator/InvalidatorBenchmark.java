@@ -86,24 +86,9 @@ public final class InvalidatorBenchmark {
     }
 
     private List<UUID> createRows(InvalidatorHarness world) throws Exception {
-        List<UUID> tasks = new ArrayList<>();
         try (Connection c = world.sql()) {
-            UUID organization = AppRows.organization(c);
-            List<UUID> projects = new ArrayList<>();
-            for (int p = 0; p < 50; p++) {
-                UUID project = UUID.randomUUID();
-                AppRows.project(c, project, organization);
-                projects.add(project);
-            }
-            for (int i = 0; i < taskCount; i++) {
-                tasks.add(UUID.randomUUID());
-            }
-            for (int p = 0; p < projects.size(); p++) {
-                AppRows.tasks(c, tasks.subList(p * taskCount / projects.size(), (p + 1) * taskCount / projects.size()),
-                        projects.get(p));
-            }
+            return AppRows.projectsWithTasks(c, 50, taskCount);
         }
-        return tasks;
     }
 
     /** Steady single-row updates at {@link #rate}; the invalidator's own timer gives commit to invalidated. */

@@ -40,6 +40,28 @@ public final class AppRows {
         }
     }
 
+    /**
+     * One organization with {@code projects} projects and {@code tasks} tasks spread evenly over them (one INSERT per
+     * project): the data set benchmarks update. Returns the task ids.
+     */
+    public static List<UUID> projectsWithTasks(Connection c, int projects, int tasks) throws SQLException {
+        UUID organization = organization(c);
+        List<UUID> projectIds = new java.util.ArrayList<>();
+        for (int p = 0; p < projects; p++) {
+            UUID project = UUID.randomUUID();
+            project(c, project, organization);
+            projectIds.add(project);
+        }
+        List<UUID> taskIds = new java.util.ArrayList<>();
+        for (int i = 0; i < tasks; i++) {
+            taskIds.add(UUID.randomUUID());
+        }
+        for (int p = 0; p < projects; p++) {
+            tasks(c, taskIds.subList(p * tasks / projects, (p + 1) * tasks / projects), projectIds.get(p));
+        }
+        return taskIds;
+    }
+
     public static int retitle(Connection c, UUID task, String title) throws SQLException {
         return execute(c, "UPDATE app.tasks SET title = ?, updated_at = now() WHERE id = ?", title, task);
     }
