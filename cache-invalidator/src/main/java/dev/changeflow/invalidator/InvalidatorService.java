@@ -16,6 +16,7 @@ import dev.changeflow.invalidator.internal.RulesValidator;
 import dev.changeflow.invalidator.internal.TopicSelection;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.subscription.ServiceLifecycle;
 import dev.changeflow.router.subscription.Subscription;
 import dev.changeflow.router.subscription.SubscriptionOptions;
 import io.lettuce.core.RedisException;
@@ -30,8 +31,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,9 +55,6 @@ import org.slf4j.LoggerFactory;
 public final class InvalidatorService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(InvalidatorService.class);
 
-    /** Lifecycle states; transitions only move forward. */
-    public enum State { CREATED, STARTING, RUNNING, CLOSED, FAILED }
-
     private final Settings settings;
     private final MeterRegistry registry;
     private final InvalidationRules rules;
@@ -67,9 +63,7 @@ public final class InvalidatorService implements AutoCloseable {
     private final String bootstrap;
     private final URI redisUrl;
     private final SubscriptionOptions options;
-    private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
-    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
-    private final AtomicBoolean released = new AtomicBoolean();
+    private final ServiceLifecycle lifecycle = new ServiceLifecycle("the cache invalidator", this::release);
     private volatile RedisConnector redis;
     private volatile Subscription subscription;
 
@@ -114,8 +108,7 @@ public final class InvalidatorService implements AutoCloseable {
      *     startup timeout, or if the service was already started or closed
      */
     public void start() {
-        transition(State.CREATED, State.STARTING);
-        try {
+        lifecycle.start(() -> {
             redis = connectRedis();
             RedisUnlinker unlinker = new RedisUnlinker(rules, redis.reactive(),
                     settings.get(InvalidatorSettings.UNLINK_CHUNK_SIZE),
@@ -127,22 +120,10 @@ public final class InvalidatorService implements AutoCloseable {
                     .meterRegistry(registry)
                     .options(options)
                     .start();
-            subscription.whenTerminated().whenComplete((ignored, error) -> {
-                if (error != null) {
-                    LOG.error("Cache invalidator {} stopped: {}", group, error.toString());
-                    state.set(State.FAILED);
-                    terminated.completeExceptionally(error);
-                }
-            });
-            transition(State.STARTING, State.RUNNING);
+            lifecycle.watch(subscription);
             LOG.info("Cache invalidator started: group {} on {}, rules {} ({} tables, {} key templates), Redis {}",
                     group, topics, rules.source(), rules.tables().size(), rules.templateCount(), redis.maskedUrl());
-        } catch (RuntimeException e) {
-            state.set(State.FAILED);
-            release();
-            terminated.completeExceptionally(e);
-            throw e;
-        }
+        });
     }
 
     /** The consumer group. */
@@ -155,8 +136,8 @@ public final class InvalidatorService implements AutoCloseable {
         return topics;
     }
 
-    public State state() {
-        return state.get();
+    public ServiceLifecycle.State state() {
+        return lifecycle.state();
     }
 
     /**
@@ -177,7 +158,7 @@ public final class InvalidatorService implements AutoCloseable {
      * retry or {@link #start} failed. Never null.
      */
     public CompletableFuture<Void> whenTerminated() {
-        return terminated;
+        return lifecycle.whenTerminated();
     }
 
     /**
@@ -186,18 +167,13 @@ public final class InvalidatorService implements AutoCloseable {
      */
     @Override
     public void close() {
-        state.getAndUpdate(s -> s == State.FAILED ? s : State.CLOSED);
-        if (release()) {
-            terminated.complete(null);
+        if (lifecycle.close()) {
             LOG.info("Cache invalidator {} closed", group);
         }
     }
 
     /** Closes the subscription, then Redis; only the first call does anything. Returns whether this call did. */
-    private boolean release() {
-        if (!released.compareAndSet(false, true)) {
-            return false;
-        }
+    private void release() {
         Subscription s = subscription;
         if (s != null) {
             s.close();
@@ -206,7 +182,6 @@ public final class InvalidatorService implements AutoCloseable {
         if (r != null) {
             r.close();
         }
-        return true;
     }
 
     private RedisConnector connectRedis() {
@@ -216,7 +191,7 @@ public final class InvalidatorService implements AutoCloseable {
         } catch (RedisException e) {
             throw ConfigException.unusable(ConnectionSettings.REDIS_URL,
                     settings.raw(ConnectionSettings.REDIS_URL).orElse(null),
-                    "cannot connect to Redis: " + rootMessage(e));
+                    "cannot connect to Redis: " + ServiceLifecycle.rootMessage(e));
         }
     }
 
@@ -261,19 +236,5 @@ public final class InvalidatorService implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw ConfigException.unusable(InvalidatorSettings.TOPICS, configured.orElse(null), e.getMessage());
         }
-    }
-
-    private void transition(State from, State to) {
-        if (!state.compareAndSet(from, to)) {
-            throw new IllegalStateException("The cache invalidator cannot go from " + state.get() + " to " + to);
-        }
-    }
-
-    private static String rootMessage(Throwable error) {
-        Throwable t = error;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t == error ? String.valueOf(error.getMessage()) : error.getMessage() + ": " + t.getMessage();
     }
 }

@@ -1,10 +1,10 @@
 package dev.changeflow.invalidator;
 
-import dev.changeflow.stack.AppRows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.invalidator.internal.InvalidatorMetrics;
+import dev.changeflow.stack.AppRows;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.time.Duration;

@@ -1,14 +1,13 @@
 package dev.changeflow.invalidator;
 
-import dev.changeflow.stack.AppRows;
 import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.invalidator.internal.InvalidatorMetrics;
 import dev.changeflow.router.subscription.Subscription;
 import dev.changeflow.router.subscription.SubscriptionOptions;
 import dev.changeflow.config.Settings;
+import dev.changeflow.stack.AppRows;
 import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
@@ -23,7 +22,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -157,21 +155,7 @@ public final class InvalidatorBenchmark {
         }
         long endBefore = endOffsets(world);
         say("throughput: writing %d updates with no invalidator running", backlog);
-        try (Connection c = world.sql();
-                PreparedStatement update = c.prepareStatement("UPDATE app.tasks SET title = ? WHERE id = ?")) {
-            c.setAutoCommit(false);
-            for (int i = 0; i < backlog; i++) {
-                update.setString(1, "b" + i);
-                update.setObject(2, tasks.get(i % tasks.size()));
-                update.addBatch();
-                if ((i + 1) % 1000 == 0) {
-                    update.executeBatch();
-                    c.commit();
-                }
-            }
-            update.executeBatch();
-            c.commit();
-        }
+        world.world.writeTitleUpdates(tasks, backlog);
         await("backlog captured").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(200))
                 .until(() -> endOffsets(world) - endBefore >= backlog);
         long pending = endOffsets(world);
@@ -236,8 +220,7 @@ public final class InvalidatorBenchmark {
     }
 
     private static long endOffsets(InvalidatorHarness world) throws Exception {
-        return dev.changeflow.router.topics.ConsumerLag.of(world.admin, world.id + "-none", world.topics())
-                .partitions().stream().mapToLong(p -> p.end()).sum();
+        return world.world.endOffsets();
     }
 
     /** Cumulative counts per 1 ms bucket, and the total count last. */

@@ -1,10 +1,10 @@
 package dev.changeflow.invalidator;
 
-import dev.changeflow.stack.AppRows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.changeflow.stack.AppRows;
 import dev.changeflow.stack.RedisServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

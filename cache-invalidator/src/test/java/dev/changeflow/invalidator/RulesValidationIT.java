@@ -1,5 +1,6 @@
 package dev.changeflow.invalidator;
 
+import dev.changeflow.router.subscription.ServiceLifecycle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -93,7 +94,7 @@ class RulesValidationIT {
 
         assertThat(service.topics()).containsExactly("cdc.tasks-changes", "cdc.projects-changes");
         assertThat(service.group()).isEqualTo("cache-invalidator");
-        assertThat(service.state()).isEqualTo(InvalidatorService.State.CREATED);
+        assertThat(service.state()).isEqualTo(ServiceLifecycle.State.CREATED);
     }
 
     @Test

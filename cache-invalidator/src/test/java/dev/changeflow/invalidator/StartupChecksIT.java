@@ -1,5 +1,6 @@
 package dev.changeflow.invalidator;
 
+import dev.changeflow.router.subscription.ServiceLifecycle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -82,7 +83,7 @@ class StartupChecksIT {
                         + " (changeflow.redis.url): cannot connect to Redis: ")
                 .hasMessageNotContaining("hunter2")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
-        assertThat(service.state()).isEqualTo(InvalidatorService.State.FAILED);
+        assertThat(service.state()).isEqualTo(ServiceLifecycle.State.FAILED);
         assertThat(service.whenTerminated()).isCompletedExceptionally();
     }
 

@@ -13,6 +13,7 @@ import dev.changeflow.indexer.internal.lucene.LuceneIndex;
 import dev.changeflow.indexer.internal.opensearch.OpenSearchIndex;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.subscription.ServiceLifecycle;
 import dev.changeflow.router.subscription.Subscription;
 import dev.changeflow.router.subscription.SubscriptionOptions;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,8 +25,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -53,9 +52,6 @@ import reactor.core.scheduler.Schedulers;
 public final class IndexerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IndexerService.class);
 
-    /** Lifecycle states; transitions only move forward. */
-    public enum State { CREATED, STARTING, RUNNING, CLOSED, FAILED }
-
     private final Settings settings;
     private final MeterRegistry registry;
     private final String group;
@@ -63,9 +59,7 @@ public final class IndexerService implements AutoCloseable {
     private final List<String> topics;
     private final SubscriptionOptions options;
     private final SearchIndex index;
-    private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
-    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
-    private final AtomicBoolean released = new AtomicBoolean();
+    private final ServiceLifecycle lifecycle = new ServiceLifecycle("the search indexer", this::release);
     private volatile SearchEndpoint endpoint;
     private volatile Subscription subscription;
 
@@ -101,8 +95,7 @@ public final class IndexerService implements AutoCloseable {
      *     startup timeout, or if the service was already started or closed
      */
     public void start() {
-        transition(State.CREATED, State.STARTING);
-        try {
+        lifecycle.start(() -> {
             openIndex();
             endpoint = startEndpoint();
             ChangeIndexer indexer = new ChangeIndexer(index, new IndexerMetrics(registry, Clock.systemUTC()));
@@ -115,22 +108,10 @@ public final class IndexerService implements AutoCloseable {
                     .meterRegistry(registry)
                     .options(options)
                     .start();
-            subscription.whenTerminated().whenComplete((ignored, error) -> {
-                if (error != null) {
-                    LOG.error("Search indexer {} stopped: {}", group, error.toString());
-                    state.set(State.FAILED);
-                    terminated.completeExceptionally(error);
-                }
-            });
-            transition(State.STARTING, State.RUNNING);
+            lifecycle.watch(subscription);
             LOG.info("Search indexer started: group {} on {}, index {}, search at {}/search/tasks?q=...",
                     group, topics, index.describe(), endpoint.uri());
-        } catch (RuntimeException e) {
-            state.set(State.FAILED);
-            release();
-            terminated.completeExceptionally(e);
-            throw e;
-        }
+        });
     }
 
     /** The consumer group. */
@@ -143,8 +124,8 @@ public final class IndexerService implements AutoCloseable {
         return topics;
     }
 
-    public State state() {
-        return state.get();
+    public ServiceLifecycle.State state() {
+        return lifecycle.state();
     }
 
     /** The index written, to read documents back (checks, tests). */
@@ -183,7 +164,7 @@ public final class IndexerService implements AutoCloseable {
      * retry or {@link #start} failed. Never null.
      */
     public CompletableFuture<Void> whenTerminated() {
-        return terminated;
+        return lifecycle.whenTerminated();
     }
 
     /**
@@ -192,17 +173,12 @@ public final class IndexerService implements AutoCloseable {
      */
     @Override
     public void close() {
-        state.getAndUpdate(s -> s == State.FAILED ? s : State.CLOSED);
-        if (release()) {
-            terminated.complete(null);
+        if (lifecycle.close()) {
             LOG.info("Search indexer {} closed", group);
         }
     }
 
-    private boolean release() {
-        if (!released.compareAndSet(false, true)) {
-            return false;
-        }
+    private void release() {
         Subscription s = subscription;
         if (s != null) {
             s.close();
@@ -212,7 +188,6 @@ public final class IndexerService implements AutoCloseable {
             e.close();
         }
         index.close();
-        return true;
     }
 
     private void openIndex() {
@@ -222,10 +197,10 @@ public final class IndexerService implements AutoCloseable {
             if (settings.get(IndexerSettings.ENGINE) == Engine.OPENSEARCH) {
                 throw ConfigException.unusable(ConnectionSettings.OPENSEARCH_URL,
                         settings.raw(ConnectionSettings.OPENSEARCH_URL).orElse(null),
-                        "cannot open the search indices at " + index.describe() + ": " + rootMessage(e));
+                        "cannot open the search indices at " + index.describe() + ": " + ServiceLifecycle.rootMessage(e));
             }
             throw ConfigException.unusable(IndexerSettings.LUCENE_DIRECTORY,
-                    settings.get(IndexerSettings.LUCENE_DIRECTORY), "cannot open the Lucene index: " + rootMessage(e));
+                    settings.get(IndexerSettings.LUCENE_DIRECTORY), "cannot open the Lucene index: " + ServiceLifecycle.rootMessage(e));
         }
     }
 
@@ -236,7 +211,7 @@ public final class IndexerService implements AutoCloseable {
             return SearchEndpoint.start(index, host, port, settings.get(IndexerSettings.SEARCH_MAX_RESULTS));
         } catch (IOException | RuntimeException e) {
             throw ConfigException.unusable(IndexerSettings.HTTP_PORT, Integer.toString(port),
-                    "cannot listen on " + host + ":" + port + ": " + rootMessage(e));
+                    "cannot listen on " + host + ":" + port + ": " + ServiceLifecycle.rootMessage(e));
         }
     }
 
@@ -272,19 +247,5 @@ public final class IndexerService implements AutoCloseable {
             throw ConfigException.unusable(RouterSettings.TOPIC_REGEX, settings.get(RouterSettings.TOPIC_REGEX),
                     e.getMessage());
         }
-    }
-
-    private void transition(State from, State to) {
-        if (!state.compareAndSet(from, to)) {
-            throw new IllegalStateException("The search indexer cannot go from " + state.get() + " to " + to);
-        }
-    }
-
-    private static String rootMessage(Throwable error) {
-        Throwable t = error;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t == error ? String.valueOf(error.getMessage()) : error.getMessage() + ": " + t.getMessage();
     }
 }

@@ -144,21 +144,7 @@ public final class IndexerBenchmark {
         }
         long endBefore = endOffsets(world);
         say("%s throughput: writing %d updates with no indexer running", label, backlog);
-        try (Connection c = world.sql();
-                PreparedStatement update = c.prepareStatement("UPDATE app.tasks SET title = ? WHERE id = ?")) {
-            c.setAutoCommit(false);
-            for (int i = 0; i < backlog; i++) {
-                update.setString(1, "b" + i);
-                update.setObject(2, tasks.get(i % tasks.size()));
-                update.addBatch();
-                if ((i + 1) % 1000 == 0) {
-                    update.executeBatch();
-                    c.commit();
-                }
-            }
-            update.executeBatch();
-            c.commit();
-        }
+        world.world.writeTitleUpdates(tasks, backlog);
         await("backlog captured").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(200))
                 .until(() -> endOffsets(world) - endBefore >= backlog);
         long pending = endOffsets(world);
@@ -178,8 +164,7 @@ public final class IndexerBenchmark {
     }
 
     private static long endOffsets(IndexerHarness world) throws Exception {
-        return ConsumerLag.of(world.admin, world.id + "-none", world.topics()).partitions().stream()
-                .mapToLong(p -> p.end()).sum();
+        return world.world.endOffsets();
     }
 
     private static double percentile(long[] sorted, double q) {

@@ -2,18 +2,15 @@ package dev.changeflow.indexer;
 
 import static org.awaitility.Awaitility.await;
 
+
 import dev.changeflow.capture.CaptureService;
+import dev.changeflow.capture.testing.CapturedDatabase;
 import dev.changeflow.config.Settings;
-import dev.changeflow.db.SchemaMigrations;
 import dev.changeflow.indexer.index.DocumentType;
 import dev.changeflow.indexer.index.IndexedDocument;
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.ChangeEventCodec;
-import dev.changeflow.router.TopicRouter;
 import dev.changeflow.router.topics.ConsumerLag;
-import dev.changeflow.stack.KafkaServer;
-import dev.changeflow.stack.PostgresServer;
-import dev.changeflow.stack.SharedServers;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,7 +31,6 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -49,21 +45,16 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * One indexer test's world on the shared servers: its own database (migrated with the real migrations), capture
- * running in this JVM with its own slot, publication, offsets topic and change topics ({@code <id>.tasks-changes},
- * {@code <id>.projects-changes}), its own consumer group, and its own index (a Lucene directory, or OpenSearch indices
- * named {@code <id>-tasks}, {@code <id>-projects}).
+ * One indexer test's world: a {@link CapturedDatabase} (own database, capture, topics {@code <id>.*-changes}), its
+ * own consumer group, and its own index (a Lucene directory, or OpenSearch indices named {@code <id>-tasks},
+ * {@code <id>-projects}).
  */
 final class IndexerHarness implements AutoCloseable {
-    final PostgresServer postgres = SharedServers.postgres();
-    final KafkaServer kafka = SharedServers.kafka();
-    final String id = "x" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    final String database;
-    final String group = id + "-indexer";
+    final CapturedDatabase world;
+    final String id;
+    final String group;
     final Admin admin;
-    private final Map<String, String> captureSettings = new HashMap<>();
     private final Map<String, String> indexerSettings = new HashMap<>();
-    private final List<AutoCloseable> closers = new ArrayList<>();
     private final Path luceneDirectory;
 
     /** A harness whose indexer writes to an embedded Lucene index in a temporary directory. */
@@ -77,31 +68,11 @@ final class IndexerHarness implements AutoCloseable {
     }
 
     private IndexerHarness(OpenSearchNode node) throws SQLException, IOException {
-        database = postgres.createDatabase("indexer");
-        SchemaMigrations.apply(postgres.dataSource(database));
-        try (Connection c = postgres.connect(database); Statement s = c.createStatement()) {
-            // The embedded server commits asynchronously; per database, make commits reach decoding at once.
-            s.execute("ALTER DATABASE " + database + " SET synchronous_commit = on");
-        }
-        Map<String, String> common = new HashMap<>();
-        common.put("CHANGEFLOW_POSTGRES_URL", postgres.jdbcUrl(database) + "?user=" + postgres.user());
-        if (postgres.password() != null) {
-            common.put("CHANGEFLOW_POSTGRES_PASSWORD", postgres.password());
-        }
-        common.put("CHANGEFLOW_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
-        common.put("CHANGEFLOW_ROUTER_TOPIC_REPLACEMENT", id + ".$1-changes");
-
-        captureSettings.putAll(common);
-        captureSettings.put("CHANGEFLOW_CAPTURE_SLOT", id);
-        captureSettings.put("CHANGEFLOW_CAPTURE_PUBLICATION", id + "_pub");
-        captureSettings.put("CHANGEFLOW_CAPTURE_OFFSETS_TOPIC", id + ".offsets");
-        captureSettings.put("CHANGEFLOW_TOPICS_PARTITIONS", "tasks=8,projects=4");
-        captureSettings.put("CHANGEFLOW_TOPICS_REPLICATION_FACTOR", "1");
-        captureSettings.put("CHANGEFLOW_TOPICS_MIN_INSYNC_REPLICAS", "1");
-        captureSettings.put("CHANGEFLOW_CAPTURE_HEARTBEAT_INTERVAL", "1s");
-        captureSettings.put("CHANGEFLOW_CAPTURE_OFFSET_FLUSH_INTERVAL", "500ms");
-
-        indexerSettings.putAll(common);
+        world = new CapturedDatabase("x");
+        id = world.id;
+        group = id + "-indexer";
+        admin = world.admin;
+        indexerSettings.putAll(world.consumerSettings());
         indexerSettings.put("CHANGEFLOW_INDEXER_GROUP", group);
         indexerSettings.put("CHANGEFLOW_INDEXER_HTTP_PORT", "0");
         if (node == null) {
@@ -117,20 +88,11 @@ final class IndexerHarness implements AutoCloseable {
             indexerSettings.put("CHANGEFLOW_INDEXER_OPENSEARCH_REFRESH_INTERVAL", "200ms");
             indexerSettings.put("CHANGEFLOW_INDEXER_OPENSEARCH_REQUEST_TIMEOUT", "5s");
         }
-        // Test-friendly backoffs: an outage is noticed to be over within half a second.
-        indexerSettings.put("CHANGEFLOW_SUBSCRIPTION_RETRY_BACKOFF", "20ms");
-        indexerSettings.put("CHANGEFLOW_SUBSCRIPTION_RETRY_MAX_BACKOFF", "100ms");
-        indexerSettings.put("CHANGEFLOW_SUBSCRIPTION_OUTAGE_BACKOFF", "50ms");
-        indexerSettings.put("CHANGEFLOW_SUBSCRIPTION_OUTAGE_MAX_BACKOFF", "500ms");
-        indexerSettings.put("CHANGEFLOW_SUBSCRIPTION_COMMIT_INTERVAL", "100ms");
-
-        admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-        closers.add(admin);
     }
 
     /** Sets a capture setting (by environment name or key) for captures started from now on. */
     IndexerHarness withCapture(String key, String value) {
-        captureSettings.put(key, value);
+        world.withCapture(key, value);
         return this;
     }
 
@@ -145,35 +107,21 @@ final class IndexerHarness implements AutoCloseable {
     }
 
     String topic(String table) {
-        return TopicRouter.of("(.*)", id + ".$1-changes").topicFor(table);
+        return world.topic(table);
     }
 
     List<String> topics() {
-        return List.of(topic("tasks"), topic("projects"));
+        return world.topics();
     }
 
-    /**
-     * Starts capture in this JVM and waits until its replication slot is active, so that every write from then on is
-     * captured. Closed with the harness.
-     */
+    /** Starts capture and waits until its slot is active (see {@link CapturedDatabase#startCapture}). */
     CaptureService startCapture() {
-        CaptureService capture = CaptureService.create(Settings.of(Map.copyOf(captureSettings)),
-                new SimpleMeterRegistry());
-        closers.add(capture::close);
-        capture.start();
-        await("replication slot " + id + " active").atMost(Duration.ofSeconds(60)).until(() -> {
-            try (Connection c = postgres.connect(database); var s = c.createStatement();
-                    var rs = s.executeQuery("SELECT active FROM pg_replication_slots WHERE slot_name = '" + id + "'")) {
-                return rs.next() && rs.getBoolean(1);
-            }
-        });
-        return capture;
+        return world.startCapture();
     }
 
     /** Creates and starts an indexer with this harness's settings; closed with the harness. */
     IndexerService startIndexer(SimpleMeterRegistry registry) {
-        IndexerService indexer = IndexerService.create(indexerSettings(), registry);
-        closers.add(indexer::close);
+        IndexerService indexer = world.closeLater(IndexerService.create(indexerSettings(), registry));
         indexer.start();
         return indexer;
     }
@@ -183,7 +131,7 @@ final class IndexerHarness implements AutoCloseable {
     }
 
     Connection sql() throws SQLException {
-        return postgres.connect(database);
+        return world.sql();
     }
 
     /**
@@ -244,16 +192,12 @@ final class IndexerHarness implements AutoCloseable {
     }
 
     ConsumerLag lag() throws ExecutionException, InterruptedException {
-        return ConsumerLag.of(admin, group, topics());
+        return world.lag(group);
     }
 
-    /** Records on the dead-letter topics of this harness's change topics (0 if they do not exist). */
+    /** Records on the dead-letter topics of this harness's change topics. */
     long deadLetters() throws ExecutionException, InterruptedException {
-        List<String> dlts = topics().stream().map(TopicRouter::deadLetterTopicFor).toList();
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        admin.describeTopics(dlts).allTopicNames().get().values().forEach(d -> d.partitions()
-                .forEach(p -> latest.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest())));
-        return admin.listOffsets(latest).all().get().values().stream().mapToLong(r -> r.offset()).sum();
+        return world.deadLetters();
     }
 
     /** Moves the group's committed offsets back to the start of every partition (the group must be empty). */
@@ -267,7 +211,7 @@ final class IndexerHarness implements AutoCloseable {
     /** Every record of {@code table}'s change topic so far, in partition order, with its key. */
     List<ConsumerRecord<String, byte[]>> records(String table) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, world.kafka.bootstrapServers());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
@@ -298,7 +242,7 @@ final class IndexerHarness implements AutoCloseable {
     /** Publishes {@code event} to its table's topic, keyed as capture keys it: as if capture had sent it again. */
     void publish(ChangeEvent event) throws ExecutionException, InterruptedException {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, world.kafka.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
                 new ByteArraySerializer())) {
@@ -316,19 +260,11 @@ final class IndexerHarness implements AutoCloseable {
     @Override
     public void close() throws Exception {
         // Indexers before capture (reverse start order), so no consumer waits on a stopped producer.
-        for (int i = closers.size() - 1; i >= 0; i--) {
-            closers.get(i).close();
-        }
+        world.close();
         if (luceneDirectory != null) {
             try (var paths = Files.walk(luceneDirectory)) {
                 paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
-        }
-        try (Connection c = postgres.connect(database); var s = c.createStatement()) {
-            s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                    + "WHERE slot_name = '" + id + "' AND NOT active");
-        } catch (SQLException e) {
-            // The slot is per-test and the database is throwaway; a leftover only costs disk.
         }
     }
 }
