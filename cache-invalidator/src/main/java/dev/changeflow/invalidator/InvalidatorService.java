@@ -16,6 +16,7 @@ import dev.changeflow.invalidator.internal.RulesValidator;
 import dev.changeflow.invalidator.internal.TopicSelection;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.service.ChangeflowService;
 import dev.changeflow.router.subscription.ServiceLifecycle;
 import dev.changeflow.router.subscription.Subscription;
 import dev.changeflow.router.subscription.SubscriptionOptions;
@@ -52,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * timer {@code changeflow.invalidator.commit.to.invalidated} (from a change's commit in Postgres to the end of the
  * UNLINK of its keys), besides the subscription's own {@code changeflow.subscription.*}. Thread-safe.
  */
-public final class InvalidatorService implements AutoCloseable {
+public final class InvalidatorService implements ChangeflowService {
     private static final Logger LOG = LoggerFactory.getLogger(InvalidatorService.class);
 
     private final Settings settings;
@@ -107,6 +108,7 @@ public final class InvalidatorService implements AutoCloseable {
      * @throws IllegalStateException if Kafka does not answer or a topic does not exist within the subscription's
      *     startup timeout, or if the service was already started or closed
      */
+    @Override
     public void start() {
         lifecycle.start(() -> {
             redis = connectRedis();
@@ -140,6 +142,18 @@ public final class InvalidatorService implements AutoCloseable {
         return lifecycle.state();
     }
 
+    /** {@code invalidator}. */
+    @Override
+    public String name() {
+        return "invalidator";
+    }
+
+    /** Whether it has started and has neither been closed nor failed. */
+    @Override
+    public boolean isReady() {
+        return lifecycle.state() == ServiceLifecycle.State.RUNNING;
+    }
+
     /**
      * The running subscription, to see its assignment, in-flight count and lag.
      *
@@ -157,6 +171,7 @@ public final class InvalidatorService implements AutoCloseable {
      * Completes normally after {@link #close()}, exceptionally if the subscription stopped on an error it cannot
      * retry or {@link #start} failed. Never null.
      */
+    @Override
     public CompletableFuture<Void> whenTerminated() {
         return lifecycle.whenTerminated();
     }

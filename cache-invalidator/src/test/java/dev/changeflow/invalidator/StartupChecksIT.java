@@ -67,6 +67,7 @@ class StartupChecksIT {
                 .redirectOutput(log.toFile())
                 .redirectError(dir.resolve("stderr.txt").toFile());
         builder.environment().putAll(env);
+        builder.environment().put("CHANGEFLOW_HTTP_PORT", "0");
         return builder.start();
     }
 
@@ -109,7 +110,7 @@ class StartupChecksIT {
         assertThat(process.exitValue()).isEqualTo(2);
         assertThat(Files.readAllLines(dir.resolve("stderr.txt"), StandardCharsets.UTF_8)).singleElement()
                 .asString()
-                .startsWith("changeflow cache-invalidator: CHANGEFLOW_INVALIDATOR_RULES_FILE=" + rules)
+                .startsWith("changeflow invalidator: CHANGEFLOW_INVALIDATOR_RULES_FILE=" + rules)
                 .contains("template \"task:{uuid}\": column uuid does not exist in app.tasks; its columns are id, ");
     }
 

@@ -14,6 +14,7 @@ import dev.changeflow.config.Mode;
 import dev.changeflow.config.Settings;
 import dev.changeflow.db.PostgresEndpoint;
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.service.ChangeflowService;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
@@ -47,7 +48,7 @@ import reactor.kafka.sender.SenderOptions;
  * Delivery is at least once: a crash re-publishes at most the changes after the last offset flush, with the same
  * eventIds.
  */
-public final class CaptureService implements AutoCloseable {
+public final class CaptureService implements ChangeflowService {
     private static final Logger LOG = LoggerFactory.getLogger(CaptureService.class);
 
     /** Lifecycle states; transitions only move forward. */
@@ -99,6 +100,7 @@ public final class CaptureService implements AutoCloseable {
      * @throws dev.changeflow.config.ConfigException if a check fails; nothing is left running
      * @throws TopicProvisioner.WeakTopicException in production mode, if an existing topic is weaker than configured
      */
+    @Override
     public void start() {
         transition(State.CREATED, State.STARTING);
         try {
@@ -135,8 +137,21 @@ public final class CaptureService implements AutoCloseable {
         }
     }
 
+    /** {@code capture}. */
+    @Override
+    public String name() {
+        return "capture";
+    }
+
+    /** Whether the engine has been launched and has neither stopped nor failed. */
+    @Override
+    public boolean isReady() {
+        return state.get() == State.RUNNING && !completion.isDone();
+    }
+
     /** Completes when the engine stops: normally after {@link #close()}, exceptionally if it failed. */
-    public CompletableFuture<Void> completion() {
+    @Override
+    public CompletableFuture<Void> whenTerminated() {
         return completion;
     }
 

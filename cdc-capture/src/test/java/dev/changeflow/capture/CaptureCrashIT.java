@@ -137,6 +137,7 @@ class CaptureCrashIT {
                 "-cp", System.getProperty("java.class.path"), CaptureMain.class.getName()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(h.settings());
+        builder.environment().put("CHANGEFLOW_HTTP_PORT", "0");
         Process process = builder.start();
         try {
             h.awaitSlotActive();

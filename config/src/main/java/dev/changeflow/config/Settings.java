@@ -11,18 +11,36 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * Where settings come from, in this order of precedence: JVM system properties (by key), environment variables (by
- * {@link Setting#envName()}), then an optional properties file (by key or by environment name). Immutable.
+ * Where settings come from, in this order of precedence: values fixed by the program itself ({@link #with}), JVM
+ * system properties (by key), environment variables (by {@link Setting#envName()}), then an optional properties file
+ * (by key or by environment name). Immutable.
  */
 public final class Settings {
+    private final Map<String, String> fixed;
     private final Map<String, String> systemProperties;
     private final Map<String, String> environment;
     private final Map<String, String> file;
 
-    private Settings(Map<String, String> systemProperties, Map<String, String> environment, Map<String, String> file) {
+    private Settings(Map<String, String> fixed, Map<String, String> systemProperties, Map<String, String> environment,
+            Map<String, String> file) {
+        this.fixed = Map.copyOf(fixed);
         this.systemProperties = Map.copyOf(systemProperties);
         this.environment = Map.copyOf(environment);
         this.file = Map.copyOf(file);
+    }
+
+    private Settings(Map<String, String> systemProperties, Map<String, String> environment, Map<String, String> file) {
+        this(Map.of(), systemProperties, environment, file);
+    }
+
+    /**
+     * Returns a copy in which {@code values} (keyed by key or environment name) win over every other source: for a
+     * program that decides some settings itself, such as the demo pointing every service at the servers it started.
+     */
+    public Settings with(Map<String, String> values) {
+        Map<String, String> merged = new HashMap<>(fixed);
+        merged.putAll(values);
+        return new Settings(merged, systemProperties, environment, file);
     }
 
     /** Settings from this process's system properties and environment. */
@@ -74,13 +92,15 @@ public final class Settings {
         }
         Map<String, String> values = new HashMap<>();
         properties.forEach((k, v) -> values.put(String.valueOf(k), String.valueOf(v)));
-        return new Settings(systemProperties, environment, values);
+        return new Settings(fixed, systemProperties, environment, values);
     }
 
     /** The raw value given for {@code setting}, if any; blank values count as absent. */
     public Optional<String> raw(Setting<?> setting) {
         Objects.requireNonNull(setting, "setting");
         for (String candidate : new String[] {
+            fixed.get(setting.key()),
+            fixed.get(setting.envName()),
             systemProperties.get(setting.key()),
             environment.get(setting.envName()),
             file.get(setting.key()),

@@ -26,6 +26,18 @@ class SettingTest {
     }
 
     @Test
+    void valuesFixedByTheProgramWinOverEveryOtherSource() {
+        Settings settings = Settings.of(Map.of("CHANGEFLOW_TEST_PARTITIONS", "7",
+                        "changeflow.test.url", "postgresql://db/app"))
+                .with(Map.of("changeflow.test.partitions", "48"));
+
+        assertThat(settings.get(PARTITIONS)).isEqualTo(48);
+        assertThat(settings.get(URL)).hasToString("postgresql://db/app");
+        assertThat(settings.with(Map.of("CHANGEFLOW_TEST_URL", "postgresql://other/app")).get(PARTITIONS))
+                .isEqualTo(48);
+    }
+
+    @Test
     void aMissingValueFallsBackToTheDefault() {
         assertThat(Settings.of(Map.of()).get(PARTITIONS)).isEqualTo(12);
     }

@@ -2,6 +2,7 @@ package dev.changeflow.db;
 
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
@@ -26,12 +27,18 @@ public final class SchemaMigrations {
      * @throws org.flywaydb.core.api.FlywayException if a migration fails or an applied one was changed
      */
     public static MigrateResult apply(DataSource dataSource) {
-        return Flyway.configure()
-                .dataSource(dataSource)
-                .locations(LOCATION)
-                .schemas(SCHEMA)
-                .createSchemas(true)
-                .load()
-                .migrate();
+        return migrations().dataSource(dataSource).load().migrate();
+    }
+
+    /**
+     * As {@link #apply(DataSource)}, on the database of {@code endpoint} (what {@code changeflow migrate} does with
+     * {@code CHANGEFLOW_POSTGRES_URL}).
+     */
+    public static MigrateResult apply(PostgresEndpoint endpoint) {
+        return migrations().dataSource(endpoint.jdbcUrl(), endpoint.user(), endpoint.password()).load().migrate();
+    }
+
+    private static FluentConfiguration migrations() {
+        return Flyway.configure().locations(LOCATION).schemas(SCHEMA).createSchemas(true);
     }
 }

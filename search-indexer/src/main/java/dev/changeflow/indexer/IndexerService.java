@@ -13,6 +13,7 @@ import dev.changeflow.indexer.internal.lucene.LuceneIndex;
 import dev.changeflow.indexer.internal.opensearch.OpenSearchIndex;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.service.ChangeflowService;
 import dev.changeflow.router.subscription.ServiceLifecycle;
 import dev.changeflow.router.subscription.Subscription;
 import dev.changeflow.router.subscription.SubscriptionOptions;
@@ -49,7 +50,7 @@ import reactor.core.scheduler.Schedulers;
  * <p>Meters: {@code changeflow.indexer.*} (see {@link IndexerMetrics}) and the subscription's
  * {@code changeflow.subscription.*}.
  */
-public final class IndexerService implements AutoCloseable {
+public final class IndexerService implements ChangeflowService {
     private static final Logger LOG = LoggerFactory.getLogger(IndexerService.class);
 
     private final Settings settings;
@@ -94,6 +95,7 @@ public final class IndexerService implements AutoCloseable {
      * @throws IllegalStateException if Kafka does not answer or a topic does not exist within the subscription's
      *     startup timeout, or if the service was already started or closed
      */
+    @Override
     public void start() {
         lifecycle.start(() -> {
             openIndex();
@@ -126,6 +128,18 @@ public final class IndexerService implements AutoCloseable {
 
     public ServiceLifecycle.State state() {
         return lifecycle.state();
+    }
+
+    /** {@code indexer}. */
+    @Override
+    public String name() {
+        return "indexer";
+    }
+
+    /** Whether it has started and has neither been closed nor failed. */
+    @Override
+    public boolean isReady() {
+        return lifecycle.state() == ServiceLifecycle.State.RUNNING;
     }
 
     /** The index written, to read documents back (checks, tests). */
@@ -163,6 +177,7 @@ public final class IndexerService implements AutoCloseable {
      * Completes normally after {@link #close()}, exceptionally if the subscription stopped on an error it cannot
      * retry or {@link #start} failed. Never null.
      */
+    @Override
     public CompletableFuture<Void> whenTerminated() {
         return lifecycle.whenTerminated();
     }

@@ -42,7 +42,7 @@ class IndexerMainIT {
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("process exited").isTrue();
         assertThat(process.exitValue()).isEqualTo(2);
         assertThat(Files.readAllLines(dir.resolve("stderr.txt"), StandardCharsets.UTF_8)).singleElement().asString()
-                .startsWith("changeflow search-indexer: CHANGEFLOW_INDEXER_ENGINE=elasticsearch "
+                .startsWith("changeflow indexer: CHANGEFLOW_INDEXER_ENGINE=elasticsearch "
                         + "(changeflow.indexer.engine)")
                 .contains("lucene, opensearch");
     }
@@ -89,6 +89,7 @@ class IndexerMainIT {
                 .redirectOutput(dir.resolve("stdout.txt").toFile())
                 .redirectError(dir.resolve("stderr.txt").toFile());
         builder.environment().putAll(env);
+        builder.environment().put("CHANGEFLOW_HTTP_PORT", "0");
         return builder.start();
     }
 }

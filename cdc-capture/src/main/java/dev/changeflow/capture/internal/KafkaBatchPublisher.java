@@ -67,7 +67,15 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
         }
         // Hand this batch to the producer now; it keeps per-partition order across batches. Then settle the previous
         // batch, whose acknowledgements arrived while this one was read and converted.
-        InFlight sent = new InFlight(records, events, outgoing.isEmpty() ? null : send(outgoing), System.nanoTime());
+        long sentNanos = System.nanoTime();
+        CompletableFuture<Void> acknowledged = outgoing.isEmpty() ? null : send(outgoing);
+        if (acknowledged == null) {
+            metrics.published(events, 0);
+        } else {
+            // Measured when Kafka acknowledges, not when the batch is settled (that waits for the next batch).
+            acknowledged.thenRun(() -> metrics.published(events, System.nanoTime() - sentNanos));
+        }
+        InFlight sent = new InFlight(records, events, acknowledged);
         InFlight previous = inFlight;
         inFlight = sent;
         if (previous != null) {
@@ -90,8 +98,6 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
             await(batch.acknowledged);
             batch.events.forEach(metrics::captured);
         }
-        metrics.published(batch.events.size(), System.nanoTime() - batch.sentNanos,
-                batch.events.isEmpty() ? null : batch.events.get(batch.events.size() - 1));
         for (RecordChangeEvent<SourceRecord> record : batch.records) {
             committer.markProcessed(record);
         }
@@ -100,7 +106,7 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
 
     /** A batch handed to Kafka and not yet marked processed. */
     private record InFlight(List<RecordChangeEvent<SourceRecord>> records, List<ChangeEvent> events,
-            CompletableFuture<Void> acknowledged, long sentNanos) {
+            CompletableFuture<Void> acknowledged) {
     }
 
     /**

@@ -281,7 +281,7 @@ public final class CaptureBenchmark {
 
     private static void checkRunning(CaptureService service, CaptureVariant variant) {
         if (service != null && service.state() == CaptureService.State.FAILED) {
-            service.completion().join();
+            service.whenTerminated().join();
             throw new IllegalStateException("capture failed");
         }
         if (variant != null && variant.failure() != null) {

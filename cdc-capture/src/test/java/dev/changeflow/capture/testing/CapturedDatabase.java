@@ -101,13 +101,23 @@ public final class CapturedDatabase implements AutoCloseable {
                 new SimpleMeterRegistry());
         closeLater(capture);
         capture.start();
+        awaitSlotActive();
+        return capture;
+    }
+
+    /** The settings a capture of this world runs with (environment names), for a capture in another process. */
+    public Map<String, String> captureSettings() {
+        return Map.copyOf(captureSettings);
+    }
+
+    /** Waits until a capture (in this JVM or another process) holds this world's replication slot. */
+    public void awaitSlotActive() {
         await("replication slot " + id + " active").atMost(Duration.ofSeconds(60)).until(() -> {
             try (Connection c = postgres.connect(database); var s = c.createStatement();
                     var rs = s.executeQuery("SELECT active FROM pg_replication_slots WHERE slot_name = '" + id + "'")) {
                 return rs.next() && rs.getBoolean(1);
             }
         });
-        return capture;
     }
 
     /** Closes {@code resource} with the world, before what was registered earlier (reverse order). */
