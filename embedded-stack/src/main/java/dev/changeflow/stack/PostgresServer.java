@@ -6,6 +6,7 @@ import dev.changeflow.config.Settings;
 import dev.changeflow.db.PostgresEndpoint;
 import dev.changeflow.stack.StackSettings.PostgresProvider;
 import dev.changeflow.stack.internal.PostgresLaunchers;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -50,6 +51,36 @@ public final class PostgresServer implements AutoCloseable {
         return provider == PostgresProvider.TESTCONTAINERS
                 ? PostgresLaunchers.testcontainers(settings)
                 : PostgresLaunchers.embedded(settings);
+    }
+
+    /**
+     * Postgres 17 (zonky binaries) whose data lives in {@code directory}: initialised on first use, reused after.
+     * port 0 = a free port.
+     *
+     * <p>Same server settings as the other local servers ({@code wal_level=logical}, room for replication slots), but
+     * a real database: {@code synchronous_commit}, {@code fsync} and {@code full_page_writes} are on. User
+     * {@code postgres}, database {@code postgres}, no password; it listens on localhost only. The data directory is
+     * {@code directory/data}, the extracted binaries are in {@code directory/pg-binaries} (unless an embedded Postgres
+     * of this JVM extracted them elsewhere first), the server's output goes to {@code directory/postgres.log}. If a
+     * JVM killed with {@code -9} left its postmaster running on the data directory, that postmaster is stopped first
+     * (SIGTERM, then SIGKILL after 10 s; one log line).
+     *
+     * <p>{@link #close()} ends replication connections (a logical slot keeps its confirmed position), then stops the
+     * server with {@code pg_ctl stop -m fast} (clients are disconnected, a shutdown checkpoint is written), typically in
+     * about 0.1 s; a server that has not stopped after 5 s (say, a replication client that stopped reading) is killed,
+     * and the next start recovers every commit from the WAL. It keeps {@code directory}, is idempotent, accepts that
+     * the server already stopped, and afterwards no process of this server is running. The postmaster runs in its own
+     * session (pg_ctl detaches it), so a terminal's Ctrl-C does not reach it: close the server from a shutdown hook.
+     *
+     * @param directory created if missing; must not be in use by another live server
+     * @param port 1-65535, or 0 for a free port
+     * @return a running server, never null
+     * @throws IllegalStateException naming the port if it is taken, naming the owner if another live process uses
+     *     {@code directory}, or if the server does not start (naming its log file)
+     * @throws IllegalArgumentException if {@code port} is out of range
+     */
+    public static PostgresServer startPersistent(Path directory, int port) {
+        return PostgresLaunchers.persistent(Objects.requireNonNull(directory, "directory"), port);
     }
 
     public Origin origin() {

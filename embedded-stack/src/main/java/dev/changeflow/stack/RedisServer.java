@@ -5,6 +5,7 @@ import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Settings;
 import dev.changeflow.stack.internal.RedisLaunchers;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.Objects;
 
 /**
@@ -39,6 +40,26 @@ public final class RedisServer implements AutoCloseable {
         return settings.raw(ConnectionSettings.REDIS_URL).isPresent()
                 ? RedisLaunchers.external(settings)
                 : RedisLaunchers.local(settings);
+    }
+
+    /**
+     * A local {@code redis-server} on {@code port} (0 = free) with its working files in {@code directory}; no
+     * persistence needed (it is a cache). The port is exactly the one asked for, never another; the server starts
+     * empty and binds 127.0.0.1 only. Its PID is recorded in {@code directory}, so that a server left running by a JVM
+     * killed with {@code -9} is stopped by the next start on the same directory (one log line).
+     *
+     * <p>{@link #close()} stops the process without saving and keeps {@code directory}; it is idempotent and accepts
+     * that the process already exited (a terminal's Ctrl-C reaches it too: it shares the JVM's process group).
+     *
+     * @param directory created if missing; must not be in use by another live server
+     * @param port 1-65535, or 0 for a free port
+     * @return a running server, never null; {@link #isManaged()} is true
+     * @throws IllegalStateException naming the port if it is taken, or naming the owner if another live process
+     *     uses {@code directory}
+     * @throws IllegalArgumentException if {@code port} is out of range
+     */
+    public static RedisServer startLocal(Path directory, int port) {
+        return RedisLaunchers.local(Objects.requireNonNull(directory, "directory"), port);
     }
 
     /** The {@code redis://} URI for clients; may carry a password, so never log it unmasked. */

@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.config.Settings;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -21,10 +19,16 @@ class LeftoverCleanupIT {
 
     @Test
     void serversOfAJvmKilledWithSigkillAreStoppedAndDeletedAtTheNextStart(@TempDir Path root) throws Exception {
-        Process child = startChildJvm(root);
+        // Without the URL variables, so that the child starts local servers.
+        Map<String, String> environment = new HashMap<>();
+        environment.put("CHANGEFLOW_STACK_DIR", root.toString());
+        environment.put("CHANGEFLOW_POSTGRES_URL", null);
+        environment.put("CHANGEFLOW_KAFKA_BOOTSTRAP", null);
+        environment.put("CHANGEFLOW_REDIS_URL", null);
+        Process child = ChildJvm.start(environment);
         List<ProcessHandle> children;
         try {
-            awaitReady(child);
+            ChildJvm.awaitReady(child);
             children = childServerProcesses(root);
             assertThat(children).as("postmaster and redis-server of the child JVM").hasSize(2);
             assertThat(dirsUnder(root)).anyMatch(d -> d.startsWith("postgres-"))
@@ -42,36 +46,6 @@ class LeftoverCleanupIT {
                     .noneMatch(d -> d.startsWith("postgres-") || d.startsWith("kafka-"))
                     .filteredOn(d -> d.matches("redis-\\d+-.*")).hasSize(1);
         }
-    }
-
-    private static Process startChildJvm(Path root) throws Exception {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder builder = new ProcessBuilder(java.toString(), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), StackChildProcess.class.getName())
-                .redirectErrorStream(true);
-        builder.environment().put("CHANGEFLOW_STACK_DIR", root.toString());
-        // Share the extracted Postgres binaries with the parent JVM's stack, so the child starts quickly.
-        builder.environment().remove("CHANGEFLOW_POSTGRES_URL");
-        builder.environment().remove("CHANGEFLOW_KAFKA_BOOTSTRAP");
-        builder.environment().remove("CHANGEFLOW_REDIS_URL");
-        return builder.start();
-    }
-
-    private static void awaitReady(Process child) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        await("child JVM prints READY").atMost(Duration.ofSeconds(120)).until(() -> {
-            String line = out.readLine();
-            if (line == null) {
-                throw new AssertionError("child JVM exited before READY:\n" + seen);
-            }
-            seen.append(line).append('\n');
-            return line.equals("READY");
-        });
-        // Keep draining the child's output so it never blocks on a full pipe.
-        Thread drain = new Thread(() -> out.lines().forEach(l -> { }), "child-output-drain");
-        drain.setDaemon(true);
-        drain.start();
     }
 
     private static List<ProcessHandle> childServerProcesses(Path root) throws Exception {

@@ -26,7 +26,7 @@ public final class KafkaLaunchers {
      * Broker settings for a single local broker. Internal topics must have replication factor 1 or consumer groups and
      * transactions never become available; auto-creation is off as in production.
      */
-    private static final Map<String, String> BROKER_CONFIG = Map.ofEntries(
+    static final Map<String, String> BROKER_CONFIG = Map.ofEntries(
             Map.entry("auto.create.topics.enable", "false"),
             Map.entry("offsets.topic.replication.factor", "1"),
             Map.entry("offsets.topic.num.partitions", "12"),
@@ -75,6 +75,32 @@ public final class KafkaLaunchers {
         } catch (Exception e) {
             dir.close();
             throw new IllegalStateException("Embedded Kafka did not start in " + dir.path(), e);
+        }
+    }
+
+    /**
+     * One combined broker+controller node with its logs and metadata in {@code directory}, which it keeps: formatted
+     * on first use, reused after. See {@link PersistentKafkaNode}.
+     */
+    public static KafkaServer persistent(Path directory, int port) {
+        WorkDirectory dir = WorkDirectory.claim(directory);
+        try {
+            int clientPort = port == 0 ? 0 : FreePorts.chooseOrFind(port, "Kafka");
+            long started = System.nanoTime();
+            PersistentKafkaNode node = PersistentKafkaNode.start(dir.path(), clientPort, BROKER_CONFIG);
+            String bootstrap = node.bootstrapServers();
+            LOG.info("Kafka broker started at {} in {} ms, data in {}", bootstrap,
+                    (System.nanoTime() - started) / 1_000_000, dir.path());
+            return new KafkaServer(bootstrap, false, new ServerStopper("Kafka", () -> {
+                try {
+                    node.stop();
+                } finally {
+                    dir.close();
+                }
+            }));
+        } catch (RuntimeException e) {
+            dir.close();
+            throw e;
         }
     }
 

@@ -38,6 +38,29 @@ public final class RedisLaunchers {
         return new RedisServer(URI.create("redis://127.0.0.1:" + process.port()), process);
     }
 
+    /**
+     * A {@code redis-server} child process on exactly {@code port} (0: a free one) with its files in {@code directory},
+     * which it keeps. Starts empty: a dump left by {@link RedisServer#stop()} in an earlier run is deleted, since a
+     * cache must not serve entries whose invalidations it may have missed.
+     */
+    public static RedisServer local(Path directory, int port) {
+        WorkDirectory dir = WorkDirectory.claim(directory);
+        try {
+            Path binary = findOnPath("redis-server").orElseGet(() -> extractShippedBinary(dir.path()));
+            Files.deleteIfExists(dir.path().resolve("dump.rdb"));
+            RedisProcess process = new RedisProcess(binary, dir);
+            process.startOn(FreePorts.chooseOrFind(port, "Redis"));
+            LOG.info("Redis ({}) started on port {} in {}", binary.getFileName(), process.port(), dir.path());
+            return new RedisServer(URI.create("redis://127.0.0.1:" + process.port()), process);
+        } catch (IOException e) {
+            dir.close();
+            throw new UncheckedIOException("Cannot prepare " + dir.path() + " for Redis", e);
+        } catch (RuntimeException e) {
+            dir.close();
+            throw e;
+        }
+    }
+
     /** The server of {@link ConnectionSettings#REDIS_URL}, after checking that it answers PING. */
     public static RedisServer external(Settings settings) {
         String raw = settings.raw(ConnectionSettings.REDIS_URL).orElseThrow();
