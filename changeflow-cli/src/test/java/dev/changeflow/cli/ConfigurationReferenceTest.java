@@ -3,7 +3,9 @@ package dev.changeflow.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.changeflow.capture.CaptureSettings;
+import dev.changeflow.cli.internal.demo.DemoSettings;
 import dev.changeflow.config.ConnectionSettings;
+import dev.changeflow.router.service.OpsSettings;
 import dev.changeflow.config.Mode;
 import dev.changeflow.config.Settings;
 import dev.changeflow.config.SettingsDoc;
@@ -19,41 +21,45 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * docs/configuration.md is generated from the setting declarations. This test fails when they drift apart; run it
- * with {@code -Dchangeflow.docs.write=true} to regenerate the file.
+ * The README's configuration reference (between its BEGIN and END markers) is generated from the setting
+ * declarations. This test fails when they drift apart; run it with {@code -Dchangeflow.docs.write=true} to regenerate
+ * it.
  */
 class ConfigurationReferenceTest {
-    private static final Path DOC = Path.of("..", "docs", "configuration.md");
+    private static final Path README = Path.of("..", "README.md");
+    private static final String BEGIN = "<!-- BEGIN generated configuration reference -->\n";
+    private static final String END = "<!-- END generated configuration reference -->";
 
     static String render() {
-        return "# Configuration reference\n\n"
-                + "Generated from the setting declarations by `ConfigurationReferenceTest` "
-                + "(`./mvnw -pl changeflow-cli -am test -Dtest=ConfigurationReferenceTest -Dsurefire.failIfNoSpecifiedTests=false "
-                + "-Dchangeflow.docs.write=true`). Every setting can be given as an environment variable, as a JVM "
-                + "system property named by its key, or in the properties file named by `CHANGEFLOW_CONFIG_FILE`. "
-                + "A bad value stops startup with one line naming the variable, the key, the value and what is "
-                + "allowed; secrets are never shown.\n\n"
-                + section("Servers", ConnectionSettings.ALL)
+        return section("Servers", ConnectionSettings.ALL)
                 + section("Every process", List.of(Mode.SETTING, Settings.CONFIG_FILE))
+                + section("Operations endpoint: /health, /ready, /metrics of every process", OpsSettings.ALL)
                 + section("Routing (change-router)", RouterSettings.SETTINGS)
                 + section("Subscriptions: every consumer (change-router)", SubscriptionSettings.SETTINGS)
                 + section("Capture (cdc-capture)", CaptureSettings.ALL)
                 + section("Cache invalidator (cache-invalidator)", InvalidatorSettings.SETTINGS)
                 + section("Search indexer (search-indexer)", IndexerSettings.SETTINGS)
-                + section("Servers started for tests and the demo (embedded-stack)", StackSettings.ALL);
+                + section("The demo (changeflow demo)", DemoSettings.ALL)
+                + section("Servers started for tests (embedded-stack)", StackSettings.ALL);
     }
 
     private static String section(String title, List<? extends dev.changeflow.config.Setting<?>> settings) {
-        return "## " + title + "\n\n" + SettingsDoc.markdownTable(List.copyOf(settings)) + "\n";
+        return "### " + title + "\n\n" + SettingsDoc.markdownTable(List.copyOf(settings)) + "\n";
     }
 
     @Test
-    void theConfigurationReferenceMatchesTheDeclarations() throws Exception {
-        String expected = render();
+    void theReadmesConfigurationReferenceMatchesTheDeclarations() throws Exception {
+        String readme = Files.readString(README, StandardCharsets.UTF_8);
+        int begin = readme.indexOf(BEGIN);
+        int end = readme.indexOf(END);
+        assertThat(begin).as("README has the BEGIN marker").isNotNegative();
+        assertThat(end).as("README has the END marker after it").isGreaterThan(begin);
+        String expected = readme.substring(0, begin + BEGIN.length()) + render() + readme.substring(end);
         if (Boolean.getBoolean("changeflow.docs.write")) {
-            Files.writeString(DOC, expected, StandardCharsets.UTF_8);
+            Files.writeString(README, expected, StandardCharsets.UTF_8);
+            readme = expected;
         }
-        assertThat(Files.readString(DOC, StandardCharsets.UTF_8)).as("docs/configuration.md is up to date")
+        assertThat(readme).as("README's configuration reference is up to date (see this test's Javadoc)")
                 .isEqualTo(expected);
     }
 }

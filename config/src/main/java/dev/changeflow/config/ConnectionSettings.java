@@ -11,7 +11,7 @@ public final class ConnectionSettings {
 
     public static final Setting<URI> POSTGRES_URL = Setting.uri("changeflow.postgres.url",
             "URL of the Postgres to capture from (wal_level=logical), as jdbc:postgresql://host:port/db or "
-                    + "postgresql://user:password@host:port/db. Tests and the demo start one when it is unset.",
+                    + "postgresql://user:password@host:port/db. Required by changeflow run; tests start one when it is unset (the demo always starts its own).",
             "jdbc:postgresql", "postgresql", "postgres");
 
     public static final Setting<String> POSTGRES_USER = Setting.string("changeflow.postgres.user",
@@ -21,12 +21,12 @@ public final class ConnectionSettings {
             "Postgres password, unless the URL carries one. Never logged.", null);
 
     public static final Setting<String> KAFKA_BOOTSTRAP = Setting.string("changeflow.kafka.bootstrap",
-            "Bootstrap servers of the Kafka cluster. Tests and the demo start a broker when it is unset.", null)
+            "Bootstrap servers of the Kafka cluster. Required by changeflow run; tests start a broker when it is unset (the demo always starts its own).", null)
             .withValidation("a comma-separated list of host:port",
                     v -> v.matches("\\s*[^\\s,:]+:\\d{1,5}\\s*(,\\s*[^\\s,:]+:\\d{1,5}\\s*)*"));
 
     public static final Setting<URI> REDIS_URL = Setting.uri("changeflow.redis.url",
-            "URL of Redis, as redis://[:password@]host:port. Tests and the demo start one when it is unset.",
+            "URL of Redis, as redis://[:password@]host:port. Required by changeflow run; tests start one when it is unset (the demo always starts its own).",
             "redis", "rediss");
 
     public static final Setting<URI> OPENSEARCH_URL = Setting.uri("changeflow.opensearch.url",
