@@ -17,7 +17,7 @@ public final class Changeflow {
 
     public static void main(String[] args) {
         if (args.length > 0 && "demo".equals(args[0])) {
-            DemoCommand.useDemoLogging(args);
+            DemoCommand.useDemoLogging();
         } else {
             ServiceProcess.useDefaultLogging();
         }

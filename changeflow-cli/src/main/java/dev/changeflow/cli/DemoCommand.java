@@ -23,7 +23,7 @@ final class DemoCommand implements Callable<Integer> {
      * Sends logs to {@code <demo dir>/logs/changeflow.log} instead of the terminal, which the status board owns;
      * called before anything creates a logger.
      */
-    static void useDemoLogging(String[] args) {
+    static void useDemoLogging() {
         if (System.getProperty("logback.configurationFile") != null) {
             return;
         }

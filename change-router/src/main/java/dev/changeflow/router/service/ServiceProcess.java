@@ -68,7 +68,6 @@ public final class ServiceProcess {
         try {
             Settings settings = settingsSource.get();
             services = List.copyOf(factory.create(settings, registry));
-            settings.get(OpsSettings.HTTP_HOST);
             ops = OpsEndpoint.start(settings, registry, () -> services);
         } catch (ConfigException | IllegalStateException e) {
             exit(processName, EXIT_BAD_SETTING, e.getMessage());
