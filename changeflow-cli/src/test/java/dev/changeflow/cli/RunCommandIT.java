@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code changeflow run} as an operator starts it: a process of its own, configured from the environment. */
+/** {@code changeflow run} and {@code migrate} as an operator starts them: a process of its own, configured from the environment. */
 class RunCommandIT {
     @TempDir
     Path dir;
@@ -87,6 +87,41 @@ class RunCommandIT {
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
         assertThat(process.exitValue()).isEqualTo(2);
         assertThat(String.join("\n", stderr())).contains("everything", "capture, invalidator, indexer, all");
+    }
+
+    @Test
+    void migrateBringsTheSchemaToTheLatestVersionAndAgainChangesNothing() throws Exception {
+        var postgres = SharedServers.postgres();
+        String database = postgres.createDatabase("migrate");
+        Map<String, String> env = Map.of("CHANGEFLOW_POSTGRES_URL", postgres.jdbcUrl(database) + "?user="
+                + postgres.user());
+
+        Process first = start(env, "migrate");
+        assertThat(first.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
+        assertThat(first.exitValue()).isEqualTo(0);
+        assertThat(Files.readString(dir.resolve("stdout.txt"))).containsPattern("is at version \\d+ \\([1-9]\\d* "
+                + "migrations applied\\)");
+        try (Connection c = postgres.connect(database); var s = c.createStatement();
+                var rs = s.executeQuery("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'app' "
+                        + "AND table_name IN ('tasks', 'projects')")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(2);
+        }
+
+        Process again = start(env, "migrate");
+        assertThat(again.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
+        assertThat(again.exitValue()).isEqualTo(0);
+        assertThat(Files.readString(dir.resolve("stdout.txt"))).contains("(0 migrations applied)");
+    }
+
+    @Test
+    void migrateWithoutADatabaseIsABadSetting() throws Exception {
+        Process process = start(Map.of(), "migrate");
+
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
+        assertThat(process.exitValue()).isEqualTo(2);
+        assertThat(stderr()).singleElement().asString()
+                .startsWith("changeflow migrate: CHANGEFLOW_POSTGRES_URL=<unset> (changeflow.postgres.url)");
     }
 
     @Test
