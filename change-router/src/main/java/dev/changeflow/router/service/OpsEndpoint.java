@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.changeflow.config.ConfigException;
 import dev.changeflow.config.Settings;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -60,9 +61,14 @@ public final class OpsEndpoint implements AutoCloseable {
     /**
      * A Prometheus registry with the JVM's own meters (memory, GC, threads, classes, CPU, uptime) bound, as every
      * Changeflow process exposes them.
+     *
+     * @param filters meter filters to configure first (a filter applies only to meters registered after it)
      */
-    public static PrometheusMeterRegistry newRegistry() {
+    public static PrometheusMeterRegistry newRegistry(MeterFilter... filters) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        for (MeterFilter filter : filters) {
+            registry.config().meterFilter(filter);
+        }
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);

@@ -117,8 +117,7 @@ public final class Demo implements AutoCloseable {
                 IndexerSettings.ENGINE.key(), "lucene",
                 IndexerSettings.LUCENE_DIRECTORY.key(), dir.resolve("search-index").toString(),
                 OpsSettings.HTTP_HOST.key(), "127.0.0.1"));
-        PrometheusMeterRegistry registry = OpsEndpoint.newRegistry();
-        registry.config().meterFilter(recentPercentiles());
+        PrometheusMeterRegistry registry = OpsEndpoint.newRegistry(recentPercentiles());
         CaptureService capture = CaptureService.create(demoSettings, registry);
         IndexerService indexer = IndexerService.create(demoSettings, registry);
         InvalidatorService invalidator = InvalidatorService.create(demoSettings, registry);
@@ -166,7 +165,7 @@ public final class Demo implements AutoCloseable {
         out.println("  curl '" + search + "/search/tasks?q=title:ship'");
         out.println("  kcat -b " + broker.bootstrapServers() + " -t cdc.tasks-changes -C -o end -f '%k %s\\n'");
         out.println("  redis-cli -p " + cache.port() + " --scan --pattern 'task:*' | head");
-        out.println("  curl -s " + ops.uri() + "/metrics | grep ^changeflow_");
+        out.println("  curl -s " + ops.uri() + "/metrics | grep ^changeflow_ | grep -v _bucket");
         out.println("  ./changeflow run --help");
         out.println();
     }

@@ -58,6 +58,7 @@ final class StatusBoard implements AutoCloseable {
     }
 
     void start() {
+        rates(); // the first rates count from now, not from the seed data
         ticker.scheduleAtFixedRate(this::draw, refresh.toMillis(), refresh.toMillis(), TimeUnit.MILLISECONDS);
     }
 
