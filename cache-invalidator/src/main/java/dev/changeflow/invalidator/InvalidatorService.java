@@ -151,7 +151,7 @@ public final class InvalidatorService implements ChangeflowService {
     /** Whether it has started and has neither been closed nor failed. */
     @Override
     public boolean isReady() {
-        return lifecycle.state() == ServiceLifecycle.State.RUNNING;
+        return lifecycle.isRunning();
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.changeflow.invalidator;
 
+import dev.changeflow.capture.testing.MainProcess;
 import dev.changeflow.router.subscription.ServiceLifecycle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -61,14 +62,7 @@ class StartupChecksIT {
     }
 
     private Process startProcess(Map<String, String> env, Path log) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), InvalidatorMain.class.getName())
-                .redirectOutput(log.toFile())
-                .redirectError(dir.resolve("stderr.txt").toFile());
-        builder.environment().putAll(env);
-        builder.environment().put("CHANGEFLOW_HTTP_PORT", "0");
-        return builder.start();
+        return MainProcess.start(InvalidatorMain.class, env, log, dir.resolve("stderr.txt"));
     }
 
     @Test

@@ -1,11 +1,11 @@
 package dev.changeflow.capture;
 
+import dev.changeflow.capture.testing.MainProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.capture.CaptureHarness.Received;
 import dev.changeflow.router.ChangeEvent;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,13 +132,7 @@ class CaptureCrashIT {
     }
 
     private static Process startCaptureProcess(CaptureHarness h, Path log) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), CaptureMain.class.getName()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().putAll(h.settings());
-        builder.environment().put("CHANGEFLOW_HTTP_PORT", "0");
-        Process process = builder.start();
+        Process process = MainProcess.start(CaptureMain.class, h.settings(), log, null);
         try {
             h.awaitSlotActive();
         } catch (RuntimeException e) {
@@ -150,18 +144,15 @@ class CaptureCrashIT {
 
     @Test
     void aBadSettingMakesTheProcessExitWithOneLineNamingIt(@TempDir Path logs) throws Exception {
-        File log = logs.resolve("bad.log").toFile();
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), CaptureMain.class.getName())
-                .redirectErrorStream(true).redirectOutput(log);
-        builder.environment().put("CHANGEFLOW_POSTGRES_URL", "jdbc:postgresql://localhost/app");
-        builder.environment().put("CHANGEFLOW_KAFKA_BOOTSTRAP", "localhost:9092");
-        builder.environment().put("CHANGEFLOW_CAPTURE_SNAPSHOT_MODE", "sometimes");
-        Process process = builder.start();
+        Path log = logs.resolve("bad.log");
+        Process process = MainProcess.start(CaptureMain.class, Map.of(
+                "CHANGEFLOW_POSTGRES_URL", "jdbc:postgresql://localhost/app",
+                "CHANGEFLOW_KAFKA_BOOTSTRAP", "localhost:9092",
+                "CHANGEFLOW_CAPTURE_SNAPSHOT_MODE", "sometimes"), log, null);
 
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).isEqualTo(2);
-        assertThat(Files.readAllLines(log.toPath())).containsExactly("changeflow capture: "
+        assertThat(Files.readAllLines(log)).containsExactly("changeflow capture: "
                 + "CHANGEFLOW_CAPTURE_SNAPSHOT_MODE=sometimes (changeflow.capture.snapshot-mode): invalid value; "
                 + "allowed: one of initial, no_data");
     }

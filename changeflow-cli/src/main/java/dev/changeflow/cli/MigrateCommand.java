@@ -26,7 +26,7 @@ final class MigrateCommand implements Callable<Integer> {
     public Integer call() {
         PostgresEndpoint endpoint;
         try {
-            endpoint = PostgresEndpoint.from(RunCommand.CliSettings.load(config));
+            endpoint = PostgresEndpoint.from(CliSettings.load(config));
         } catch (ConfigException e) {
             System.err.println("changeflow migrate: " + e.getMessage());
             return 2;

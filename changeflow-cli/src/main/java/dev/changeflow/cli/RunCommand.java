@@ -1,8 +1,6 @@
 package dev.changeflow.cli;
 
 import dev.changeflow.capture.CaptureService;
-import dev.changeflow.config.ConfigException;
-import dev.changeflow.config.Settings;
 import dev.changeflow.indexer.IndexerService;
 import dev.changeflow.invalidator.InvalidatorService;
 import dev.changeflow.router.service.ChangeflowService;
@@ -63,27 +61,5 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public String toString() {
         return "run " + (role == null ? "?" : role.name().toLowerCase(Locale.ROOT));
-    }
-
-    /** How every command reads its settings. */
-    static final class CliSettings {
-        private CliSettings() {
-        }
-
-        /**
-         * System properties and environment, then {@code file} if given (else the file of {@code CHANGEFLOW_CONFIG_FILE}).
-         *
-         * @throws ConfigException naming the file setting if the file cannot be read
-         */
-        static Settings load(Path file) {
-            if (file == null) {
-                return Settings.load();
-            }
-            try {
-                return Settings.fromEnvironment().withFile(file);
-            } catch (IllegalArgumentException e) {
-                throw ConfigException.unusable(Settings.CONFIG_FILE, file.toString(), e.getMessage());
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.changeflow.cli;
 
+import dev.changeflow.capture.testing.MainProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -30,16 +31,7 @@ class RunCommandIT {
     Path dir;
 
     private Process start(Map<String, String> env, String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), Changeflow.class.getName()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectOutput(dir.resolve("stdout.txt").toFile())
-                .redirectError(dir.resolve("stderr.txt").toFile());
-        builder.environment().keySet().removeIf(k -> k.startsWith("CHANGEFLOW_"));
-        builder.environment().putAll(env);
-        return builder.start();
+        return MainProcess.start(Changeflow.class, env, dir.resolve("stdout.txt"), dir.resolve("stderr.txt"), args);
     }
 
     private List<String> stderr() throws Exception {

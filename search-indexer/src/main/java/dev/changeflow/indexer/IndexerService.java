@@ -139,7 +139,7 @@ public final class IndexerService implements ChangeflowService {
     /** Whether it has started and has neither been closed nor failed. */
     @Override
     public boolean isReady() {
-        return lifecycle.state() == ServiceLifecycle.State.RUNNING;
+        return lifecycle.isRunning();
     }
 
     /** The index written, to read documents back (checks, tests). */

@@ -1,5 +1,6 @@
 package dev.changeflow.indexer;
 
+import dev.changeflow.capture.testing.MainProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -83,13 +84,6 @@ class IndexerMainIT {
     }
 
     private Process start(Map<String, String> env) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), IndexerMain.class.getName())
-                .redirectOutput(dir.resolve("stdout.txt").toFile())
-                .redirectError(dir.resolve("stderr.txt").toFile());
-        builder.environment().putAll(env);
-        builder.environment().put("CHANGEFLOW_HTTP_PORT", "0");
-        return builder.start();
+        return MainProcess.start(IndexerMain.class, env, dir.resolve("stdout.txt"), dir.resolve("stderr.txt"));
     }
 }

@@ -88,9 +88,8 @@ public final class ServiceProcess {
         }
         log.info("changeflow {}: {} running; health at {}/ready", processName,
                 services.stream().map(ChangeflowService::name).toList(), ops.uri());
-        CompletableFuture<?>[] terminations = services.stream().map(ChangeflowService::whenTerminated)
-                .toArray(CompletableFuture[]::new);
-        CompletableFuture<Object> firstFailure = new CompletableFuture<>();
+        // Completes with the first failure's message, or null once every service terminated normally (closed).
+        CompletableFuture<String> firstFailure = new CompletableFuture<>();
         for (ChangeflowService service : services) {
             service.whenTerminated().whenComplete((ok, error) -> {
                 if (error != null) {
@@ -98,10 +97,11 @@ public final class ServiceProcess {
                 }
             });
         }
-        CompletableFuture.allOf(terminations).whenComplete((ok, error) -> firstFailure.complete(null));
-        Object failure = firstFailure.join();
+        CompletableFuture.allOf(services.stream().map(ChangeflowService::whenTerminated)
+                .toArray(CompletableFuture[]::new)).whenComplete((ok, error) -> firstFailure.complete(null));
+        String failure = firstFailure.join();
         if (failure != null) {
-            exit(processName, EXIT_FAILED, failure.toString());
+            exit(processName, EXIT_FAILED, failure);
         }
     }
 

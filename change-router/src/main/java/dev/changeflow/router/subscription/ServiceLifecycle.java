@@ -61,6 +61,11 @@ public final class ServiceLifecycle {
         }
     }
 
+    /** Whether the service has started and has been neither closed nor failed: a hosted service's readiness. */
+    public boolean isRunning() {
+        return state.get() == State.RUNNING;
+    }
+
     /** Fails the service if {@code subscription} stops on an error. */
     public void watch(Subscription subscription) {
         subscription.whenTerminated().whenComplete((ignored, error) -> {

@@ -12,13 +12,16 @@ class ServiceLifecycleTest {
 
     @Test
     void aStartedServiceRunsUntilClosedAndReleasesOnce() {
+        assertThat(lifecycle.isRunning()).as("not before start").isFalse();
         lifecycle.start(() -> { });
         assertThat(lifecycle.state()).isEqualTo(ServiceLifecycle.State.RUNNING);
+        assertThat(lifecycle.isRunning()).isTrue();
 
         assertThat(lifecycle.close()).isTrue();
         assertThat(lifecycle.close()).isFalse();
 
         assertThat(lifecycle.state()).isEqualTo(ServiceLifecycle.State.CLOSED);
+        assertThat(lifecycle.isRunning()).isFalse();
         assertThat(released).hasValue(1);
         assertThat(lifecycle.whenTerminated()).isCompleted().isNotCompletedExceptionally();
     }
@@ -30,6 +33,7 @@ class ServiceLifecycleTest {
         })).hasMessage("no broker");
 
         assertThat(lifecycle.state()).isEqualTo(ServiceLifecycle.State.FAILED);
+        assertThat(lifecycle.isRunning()).isFalse();
         assertThat(released).hasValue(1);
         assertThat(lifecycle.whenTerminated()).isCompletedExceptionally();
         lifecycle.close();
