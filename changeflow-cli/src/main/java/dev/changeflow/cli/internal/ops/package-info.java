@@ -1,0 +1,2 @@
+/** What the operator commands ({@code slot}, {@code offsets}, {@code lag}, {@code dlt}, {@code topics}) share. */
+package dev.changeflow.cli.internal.ops;
