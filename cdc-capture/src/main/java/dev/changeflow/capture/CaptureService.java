@@ -1,11 +1,14 @@
 package dev.changeflow.capture;
 
+import dev.changeflow.capture.internal.CaptureLease;
 import dev.changeflow.capture.internal.CaptureMetrics;
 import dev.changeflow.capture.internal.CapturePreflight;
 import dev.changeflow.capture.internal.DebeziumProperties;
 import dev.changeflow.capture.internal.KafkaBatchPublisher;
 import dev.changeflow.capture.internal.ProducerSettings;
 import dev.changeflow.capture.internal.RecordConverter;
+import dev.changeflow.capture.internal.SlotMonitor;
+import dev.changeflow.capture.internal.SnapshotProgress;
 import dev.changeflow.router.topics.KafkaReachability;
 import dev.changeflow.router.topics.TopicProvisioner;
 import dev.changeflow.router.topics.TopicProvisioner.TopicSpec;
@@ -20,6 +23,8 @@ import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,6 +36,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -44,8 +51,15 @@ import reactor.kafka.sender.SenderOptions;
  * and publishes every row change to its Kafka topic, keyed {@code <table>:<primary key>}.
  *
  * <p>Lifecycle: {@link #create} validates settings; {@link #start} runs the startup checks, provisions topics and
- * starts the engine on its own thread; {@link #close} stops it. Each transition happens once; an unexpected one throws.
- * Delivery is at least once: a crash re-publishes at most the changes after the last offset flush, with the same
+ * starts the lease thread; {@link #close} stops it. Each transition happens once; an unexpected one throws.
+ *
+ * <p>The engine runs only while this capture holds the slot's lease (a Postgres advisory lock, see
+ * {@code CaptureLease}): a second capture of the same slot waits as a standby, and the slot tools
+ * ({@link dev.changeflow.capture.slot.ReplicationSlots}) take the lease to drop or reset the slot. Losing the lease
+ * (its session ended) stops the engine, which commits what Kafka acknowledged, and the capture waits for the lease
+ * again.
+ *
+ * <p>Delivery is at least once: a crash re-publishes at most the changes after the last offset flush, with the same
  * eventIds.
  */
 public final class CaptureService implements ChangeflowService {
@@ -53,6 +67,9 @@ public final class CaptureService implements ChangeflowService {
 
     /** Lifecycle states; transitions only move forward. */
     public enum State { CREATED, STARTING, RUNNING, STOPPED, FAILED }
+
+    private static final Duration LEASE_POLL = Duration.ofMillis(500);
+    private static final Duration LEASE_RETRY = Duration.ofSeconds(1);
 
     private final Settings settings;
     private final MeterRegistry registry;
@@ -68,8 +85,14 @@ public final class CaptureService implements ChangeflowService {
         t.setDaemon(false);
         return t;
     });
+    private final Thread leaseThread = new Thread(this::captureWhileHoldingTheLease, "changeflow-capture-lease");
+    private volatile boolean closing;
     private KafkaSender<String, byte[]> sender;
-    private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+    private RecordConverter converter;
+    private CaptureMetrics metrics;
+    private SlotMonitor slotMonitor;
+    /** The running engine, or null while waiting for the lease; set and cleared by the lease thread. */
+    private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
 
     private CaptureService(Settings settings, MeterRegistry registry) {
         this.settings = settings;
@@ -109,19 +132,16 @@ public final class CaptureService implements ChangeflowService {
             try (Admin admin = Admin.create(KafkaReachability.adminConfig(Map.of("bootstrap.servers", bootstrap),
                     timeout))) {
                 KafkaReachability.check(admin, bootstrap, timeout);
-                new TopicProvisioner(admin, settings.get(Mode.SETTING)).provision(topicSpecs());
+                new TopicProvisioner(admin, settings.get(Mode.SETTING)).provision(CaptureTopics.specs(settings));
             }
             sender = KafkaSender.create(SenderOptions.<String, byte[]>create(ProducerSettings.of(settings, bootstrap)).maxInFlight(1024));
-            RecordConverter converter = new RecordConverter(Set.of(heartbeatTable.substring(
-                    heartbeatTable.indexOf('.') + 1)));
-            CaptureMetrics metrics = new CaptureMetrics(registry, Clock.systemUTC());
-            engine = DebeziumEngine.create(ChangeEventFormat.of(io.debezium.embedded.Connect.class))
-                    .using(DebeziumProperties.of(settings, endpoint, bootstrap, tables, heartbeatTable))
-                    .notifying(new KafkaBatchPublisher(sender, converter, router, metrics))
-                    .using((success, message, error) -> onEngineStopped(success, message, error))
-                    .build();
-            engineThread.execute(engine);
+            converter = new RecordConverter(Set.of(heartbeatTable.substring(heartbeatTable.indexOf('.') + 1)));
+            metrics = new CaptureMetrics(registry, Clock.systemUTC());
+            slotMonitor = SlotMonitor.start(endpoint, settings.get(CaptureSettings.SLOT),
+                    (long) settings.get(CaptureSettings.RETAINED_WAL_WARNING_MB) << 20, registry,
+                    settings.get(CaptureSettings.SLOT_CHECK_INTERVAL));
             transition(State.STARTING, State.RUNNING);
+            leaseThread.start();
             LOG.info("Capture started: tables {} via slot {} to {}", tables, settings.get(CaptureSettings.SLOT),
                     bootstrap);
         } catch (InterruptedException e) {
@@ -159,61 +179,145 @@ public final class CaptureService implements ChangeflowService {
         return state.get();
     }
 
-    /** Stops the engine (committing what Kafka acknowledged) and releases its resources. Idempotent. */
+    /**
+     * Stops the engine (committing what Kafka acknowledged), releases the lease and the other resources. Idempotent.
+     */
     @Override
     public void close() {
         State previous = state.getAndUpdate(s -> s == State.FAILED ? s : State.STOPPED);
         if (previous == State.STOPPED) {
             return;
         }
-        try {
-            if (engine != null) {
-                engine.close();
+        closing = true;
+        if (leaseThread.isAlive()) {
+            leaseThread.interrupt();
+            try {
+                leaseThread.join(Duration.ofSeconds(90).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        } catch (IOException | RuntimeException e) {
-            // Debezium refuses to stop while its task is still starting; the sender is closed regardless.
-            LOG.warn("Engine did not close cleanly: {}", e.toString());
         }
+        stopEngine();
         engineThread.shutdown();
+        if (slotMonitor != null) {
+            slotMonitor.close();
+        }
         if (sender != null) {
             sender.close();
         }
         completion.complete(null);
     }
 
-    private void onEngineStopped(boolean success, String message, Throwable error) {
+    /**
+     * The lease thread: waits for the slot's lease (logging who holds it), runs the engine while holding it, and stops
+     * the engine as soon as the lease is lost, for example because {@code changeflow slot reset --stop-capture} ended
+     * the lease's session; then waits for the lease again. Postgres being unreachable loses the lease too; the thread
+     * reconnects every second.
+     */
+    private void captureWhileHoldingTheLease() {
+        String slot = settings.get(CaptureSettings.SLOT);
+        boolean reportedWaiting = false;
+        while (!closing) {
+            try (Connection lease = endpoint.connect()) {
+                CaptureLease.prepare(lease, CaptureLease.standbyName(slot));
+                while (!closing && !CaptureLease.tryAcquire(lease, slot)) {
+                    if (!reportedWaiting) {
+                        LOG.info("Waiting for the capture lease of slot {}, held by {}", slot,
+                                CaptureLease.holder(lease, slot).map(Object::toString).orElse("(released)"));
+                        reportedWaiting = true;
+                    }
+                    TimeUnit.MILLISECONDS.sleep(LEASE_POLL.toMillis());
+                }
+                if (closing) {
+                    return;
+                }
+                reportedWaiting = false;
+                CaptureLease.rename(lease, CaptureLease.activeName(slot));
+                LOG.info("Holding the capture lease of slot {}; starting the engine", slot);
+                CompletableFuture<Void> engineStopped = startEngine();
+                while (!closing && !engineStopped.isDone()) {
+                    if (!CaptureLease.alive(lease)) {
+                        LOG.warn("Lost the capture lease of slot {} (its session ended); stopping the engine", slot);
+                        break;
+                    }
+                    try {
+                        engineStopped.get(LEASE_POLL.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (TimeoutException | ExecutionException e) {
+                        // Still running, or stopped: the loop condition decides.
+                    }
+                }
+                stopEngine();
+                if (engineStopped.isCompletedExceptionally()) {
+                    return;
+                }
+            } catch (SQLException e) {
+                stopEngine();
+                if (!closing) {
+                    LOG.warn("Cannot hold the capture lease of slot {}: {}; retrying in {} ms", slot,
+                            endpoint.describe(e), LEASE_RETRY.toMillis());
+                    sleepQuietly(LEASE_RETRY);
+                }
+            } catch (InterruptedException e) {
+                stopEngine();
+                if (!closing) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            } catch (RuntimeException e) {
+                stopEngine();
+                LOG.error("Capture failed", e);
+                fail(e);
+                return;
+            }
+        }
+    }
+
+    /** Starts a new engine on the engine thread; the future completes when it stops (exceptionally if it failed). */
+    private CompletableFuture<Void> startEngine() {
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        engine = DebeziumEngine.create(ChangeEventFormat.of(io.debezium.embedded.Connect.class))
+                .using(DebeziumProperties.of(settings, endpoint, bootstrap, tables, heartbeatTable))
+                .notifying(new KafkaBatchPublisher(sender, converter, router, metrics,
+                        new SnapshotProgress(endpoint, tables, registry)))
+                .using((success, message, error) -> onEngineStopped(success, message, error, stopped))
+                .build();
+        engineThread.execute(engine);
+        return stopped;
+    }
+
+    /** Closes the running engine, if any, and waits until it stopped and committed its offsets. */
+    private void stopEngine() {
+        DebeziumEngine<RecordChangeEvent<SourceRecord>> running = engine;
+        if (running == null) {
+            return;
+        }
+        try {
+            running.close();
+        } catch (IOException | RuntimeException e) {
+            // Debezium refuses to stop while its task is still starting; the sender is closed regardless.
+            LOG.warn("Engine did not close cleanly: {}", e.toString());
+        }
+        engine = null;
+    }
+
+    private static void sleepQuietly(Duration duration) {
+        try {
+            TimeUnit.MILLISECONDS.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void onEngineStopped(boolean success, String message, Throwable error, CompletableFuture<Void> stopped) {
         if (error != null || !success) {
             LOG.error("Capture engine stopped: {}", message, error);
-            state.set(State.FAILED);
-            completion.completeExceptionally(error != null ? error : new IllegalStateException(message));
+            Throwable cause = error != null ? error : new IllegalStateException(message);
+            stopped.completeExceptionally(cause);
+            fail(cause);
         } else {
             LOG.info("Capture engine stopped: {}", message);
-            completion.complete(null);
+            stopped.complete(null);
         }
-    }
-
-    private List<TopicSpec> topicSpecs() {
-        int rf = settings.get(CaptureSettings.REPLICATION_FACTOR);
-        int minIsr = settings.get(CaptureSettings.MIN_INSYNC_REPLICAS);
-        Map<String, Integer> partitions = partitionsPerTable(settings.get(CaptureSettings.TOPIC_PARTITIONS));
-        int fallback = partitions.values().iterator().next();
-        List<TopicSpec> specs = new ArrayList<>();
-        for (String table : tables) {
-            String bare = table.substring(table.indexOf('.') + 1);
-            specs.add(TopicSpec.changeTopic(router.topicFor(bare), partitions.getOrDefault(bare, fallback), rf, minIsr,
-                    settings.get(CaptureSettings.RETENTION), settings.get(CaptureSettings.SEGMENT)));
-        }
-        specs.add(TopicSpec.offsetsTopic(settings.get(CaptureSettings.OFFSETS_TOPIC), rf, minIsr));
-        return specs;
-    }
-
-    static Map<String, Integer> partitionsPerTable(String value) {
-        Map<String, Integer> out = new java.util.LinkedHashMap<>();
-        for (String pair : value.split(",")) {
-            String[] kv = pair.trim().split("=");
-            out.put(kv[0], Integer.parseInt(kv[1]));
-        }
-        return out;
     }
 
     private void transition(State from, State to) {
@@ -224,7 +328,11 @@ public final class CaptureService implements ChangeflowService {
 
     private void fail(Throwable error) {
         state.set(State.FAILED);
+        closing = true;
         engineThread.shutdown();
+        if (slotMonitor != null) {
+            slotMonitor.close();
+        }
         if (sender != null) {
             sender.close();
         }

@@ -105,11 +105,22 @@ public final class CaptureSettings {
     public static final Setting<Duration> STARTUP_TIMEOUT = Setting.duration("changeflow.capture.startup-timeout",
             "How long the startup checks wait for Kafka to answer before failing.", Duration.ofSeconds(15));
 
+    public static final Setting<Duration> SLOT_CHECK_INTERVAL = Setting.duration("changeflow.capture.slot-check-interval",
+            "How often capture reads its slot's state (retained WAL, active) for the changeflow_capture_slot_* "
+                    + "metrics.", Duration.ofSeconds(10));
+
+    public static final Setting<Integer> RETAINED_WAL_WARNING_MB = Setting.integer(
+            "changeflow.capture.retained-wal-warning-mb",
+            "Retained WAL (MB) above which `changeflow slot status` and capture warn: the slot is holding back WAL "
+                    + "that Postgres would otherwise recycle, and the disk fills if it keeps growing.",
+            1024, 1, 100_000_000);
+
     /** Every setting above, in documentation order. */
     public static final List<Setting<?>> ALL = List.of(SLOT, PUBLICATION, TABLES, SNAPSHOT_MODE,
             ALLOW_PARTIAL_REPLICA_IDENTITY, OFFSETS_TOPIC, OFFSET_FLUSH_INTERVAL, POLL_INTERVAL, MAX_BATCH_SIZE,
             MAX_QUEUE_SIZE, HEARTBEAT_INTERVAL, HEARTBEAT_QUERY, HEARTBEAT_TABLE, TOPIC_PARTITIONS, REPLICATION_FACTOR,
-            MIN_INSYNC_REPLICAS, RETENTION, SEGMENT, LINGER, PRODUCER_BATCH_BYTES, STARTUP_TIMEOUT);
+            MIN_INSYNC_REPLICAS, RETENTION, SEGMENT, LINGER, PRODUCER_BATCH_BYTES, STARTUP_TIMEOUT, SLOT_CHECK_INTERVAL,
+            RETAINED_WAL_WARNING_MB);
 
     private CaptureSettings() {
     }

@@ -12,6 +12,11 @@ public final class DebeziumProperties {
     private DebeziumProperties() {
     }
 
+    /** The engine's name for {@code slot}: the first element of the keys of its records in the offsets topic. */
+    public static String engineName(String slot) {
+        return "changeflow-capture-" + slot;
+    }
+
     /**
      * @param tables the captured tables, schema-qualified
      * @param heartbeatTable the heartbeat table, schema-qualified; captured so the slot advances, never published
@@ -20,7 +25,7 @@ public final class DebeziumProperties {
             String heartbeatTable) {
         Properties p = new Properties();
         String slot = settings.get(CaptureSettings.SLOT);
-        p.setProperty("name", "changeflow-capture-" + slot);
+        p.setProperty("name", engineName(slot));
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
         p.setProperty("topic.prefix", "changeflow");
         // Debezium names its JMX beans after topic.prefix; two engines of one JVM with the same names wait up to a

@@ -42,15 +42,17 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
     private final RecordConverter converter;
     private final TopicRouter router;
     private final CaptureMetrics metrics;
+    private final SnapshotProgress snapshot;
     /** The batch handed to Kafka last and not yet settled; touched by the engine's thread only. */
     private InFlight inFlight;
 
     public KafkaBatchPublisher(KafkaSender<String, byte[]> sender, RecordConverter converter, TopicRouter router,
-            CaptureMetrics metrics) {
+            CaptureMetrics metrics, SnapshotProgress snapshot) {
         this.sender = sender;
         this.converter = converter;
         this.router = router;
         this.metrics = metrics;
+        this.snapshot = snapshot;
     }
 
     @Override
@@ -98,6 +100,7 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
             await(batch.acknowledged);
             batch.events.forEach(metrics::captured);
         }
+        snapshot.published(batch.events);
         for (RecordChangeEvent<SourceRecord> record : batch.records) {
             committer.markProcessed(record);
         }

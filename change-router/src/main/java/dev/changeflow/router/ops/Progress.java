@@ -32,8 +32,16 @@ public final class Progress implements AutoCloseable {
      * @param unit what a unit is, such as {@code records}
      */
     public static Progress start(String task, long total, String unit) {
+        return start(task, total, unit, System.err::println);
+    }
+
+    /**
+     * Like {@link #start(String, long, String)}, but outside a terminal the lines go to {@code plainLines}, such as a
+     * logger of a service whose output is collected.
+     */
+    public static Progress start(String task, long total, String unit, Consumer<String> plainLines) {
         return System.console() != null ? terminal(task, total, unit, System.err) : plain(task, total, unit,
-                System.err::println);
+                plainLines);
     }
 
     /** A bar redrawn in place on {@code out}. */
