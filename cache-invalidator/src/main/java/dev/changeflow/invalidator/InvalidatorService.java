@@ -154,6 +154,17 @@ public final class InvalidatorService implements ChangeflowService {
         return lifecycle.isRunning();
     }
 
+    /** Asks the running subscription to rebalance; empty if it is not running. */
+    @Override
+    public java.util.List<String> requestRebalance() {
+        Subscription running = subscription;
+        if (running == null || running.whenTerminated().isDone()) {
+            return java.util.List.of();
+        }
+        running.requestRebalance();
+        return java.util.List.of(group);
+    }
+
     /**
      * The running subscription, to see its assignment, in-flight count and lag.
      *

@@ -17,6 +17,9 @@ import dev.changeflow.config.Mode;
 import dev.changeflow.config.Settings;
 import dev.changeflow.db.PostgresEndpoint;
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.capture.slot.SlotAdminRoutes;
+import dev.changeflow.router.ops.LagMonitor;
+import dev.changeflow.router.service.AdminRoute;
 import dev.changeflow.router.service.ChangeflowService;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -91,6 +94,7 @@ public final class CaptureService implements ChangeflowService {
     private RecordConverter converter;
     private CaptureMetrics metrics;
     private SlotMonitor slotMonitor;
+    private LagMonitor lagMonitor;
     /** The running engine, or null while waiting for the lease; set and cleared by the lease thread. */
     private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
 
@@ -140,6 +144,8 @@ public final class CaptureService implements ChangeflowService {
             slotMonitor = SlotMonitor.start(endpoint, settings.get(CaptureSettings.SLOT),
                     (long) settings.get(CaptureSettings.RETAINED_WAL_WARNING_MB) << 20, registry,
                     settings.get(CaptureSettings.SLOT_CHECK_INTERVAL));
+            lagMonitor = LagMonitor.start(Map.of("bootstrap.servers", bootstrap), registry,
+                    settings.get(CaptureSettings.LAG_CHECK_INTERVAL));
             transition(State.STARTING, State.RUNNING);
             leaseThread.start();
             LOG.info("Capture started: tables {} via slot {} to {}", tables, settings.get(CaptureSettings.SLOT),
@@ -155,6 +161,12 @@ public final class CaptureService implements ChangeflowService {
             fail(e);
             throw e;
         }
+    }
+
+    /** {@code GET /slots} and {@code POST /slots/{name}/reset}: see {@link SlotAdminRoutes}. */
+    @Override
+    public List<AdminRoute> adminRoutes() {
+        return SlotAdminRoutes.of(settings);
     }
 
     /** {@code capture}. */
@@ -201,6 +213,9 @@ public final class CaptureService implements ChangeflowService {
         engineThread.shutdown();
         if (slotMonitor != null) {
             slotMonitor.close();
+        }
+        if (lagMonitor != null) {
+            lagMonitor.close();
         }
         if (sender != null) {
             sender.close();
@@ -332,6 +347,9 @@ public final class CaptureService implements ChangeflowService {
         engineThread.shutdown();
         if (slotMonitor != null) {
             slotMonitor.close();
+        }
+        if (lagMonitor != null) {
+            lagMonitor.close();
         }
         if (sender != null) {
             sender.close();

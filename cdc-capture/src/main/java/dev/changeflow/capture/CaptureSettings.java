@@ -1,6 +1,7 @@
 package dev.changeflow.capture;
 
 import dev.changeflow.config.Setting;
+import dev.changeflow.router.topics.TopicSettings;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -84,17 +85,17 @@ public final class CaptureSettings {
                     .stream(v.split(",")).allMatch(p -> p.trim().matches("[a-z_][a-z0-9_]*=\\d{1,5}")
                             && Integer.parseInt(p.trim().split("=")[1]) >= 1));
 
-    public static final Setting<Integer> REPLICATION_FACTOR = Setting.integer("changeflow.topics.replication-factor",
-            "Replication factor of the change topics and the offsets topic (1 on a single local broker).", 3, 1, 16);
+    /** Declared with the other topic settings: {@link TopicSettings#REPLICATION_FACTOR}. */
+    public static final Setting<Integer> REPLICATION_FACTOR = TopicSettings.REPLICATION_FACTOR;
 
-    public static final Setting<Integer> MIN_INSYNC_REPLICAS = Setting.integer("changeflow.topics.min-insync-replicas",
-            "min.insync.replicas of the change topics; with acks=all a write needs this many replicas.", 2, 1, 16);
+    /** Declared with the other topic settings: {@link TopicSettings#MIN_INSYNC_REPLICAS}. */
+    public static final Setting<Integer> MIN_INSYNC_REPLICAS = TopicSettings.MIN_INSYNC_REPLICAS;
 
-    public static final Setting<Duration> RETENTION = Setting.duration("changeflow.topics.retention",
-            "How long change topics keep events, the window for replays.", Duration.ofDays(7));
+    /** Declared with the other topic settings: {@link TopicSettings#RETENTION}. */
+    public static final Setting<Duration> RETENTION = TopicSettings.RETENTION;
 
-    public static final Setting<Duration> SEGMENT = Setting.duration("changeflow.topics.segment",
-            "segment.ms of the change topics.", Duration.ofHours(1));
+    /** Declared with the other topic settings: {@link TopicSettings#SEGMENT}. */
+    public static final Setting<Duration> SEGMENT = TopicSettings.SEGMENT;
 
     public static final Setting<Duration> LINGER = Setting.duration("changeflow.capture.producer-linger",
             "Producer linger.ms: how long a partial Kafka batch waits for more records.", Duration.ofMillis(5));
@@ -109,6 +110,11 @@ public final class CaptureSettings {
             "How often capture reads its slot's state (retained WAL, active) for the changeflow_capture_slot_* "
                     + "metrics.", Duration.ofSeconds(10));
 
+    public static final Setting<Duration> LAG_CHECK_INTERVAL = Setting.duration("changeflow.capture.lag-check-interval",
+            "How often the capture process reads every consumer group's lag and the dead-letter topics' sizes from the "
+                    + "brokers, for the changeflow_consumer_lag and changeflow_dlt_records metrics (these keep "
+                    + "reporting while a consumer is down).", Duration.ofSeconds(10));
+
     public static final Setting<Integer> RETAINED_WAL_WARNING_MB = Setting.integer(
             "changeflow.capture.retained-wal-warning-mb",
             "Retained WAL (MB) above which `changeflow slot status` and capture warn: the slot is holding back WAL "
@@ -118,8 +124,8 @@ public final class CaptureSettings {
     /** Every setting above, in documentation order. */
     public static final List<Setting<?>> ALL = List.of(SLOT, PUBLICATION, TABLES, SNAPSHOT_MODE,
             ALLOW_PARTIAL_REPLICA_IDENTITY, OFFSETS_TOPIC, OFFSET_FLUSH_INTERVAL, POLL_INTERVAL, MAX_BATCH_SIZE,
-            MAX_QUEUE_SIZE, HEARTBEAT_INTERVAL, HEARTBEAT_QUERY, HEARTBEAT_TABLE, TOPIC_PARTITIONS, REPLICATION_FACTOR,
-            MIN_INSYNC_REPLICAS, RETENTION, SEGMENT, LINGER, PRODUCER_BATCH_BYTES, STARTUP_TIMEOUT, SLOT_CHECK_INTERVAL,
+            MAX_QUEUE_SIZE, HEARTBEAT_INTERVAL, HEARTBEAT_QUERY, HEARTBEAT_TABLE, TOPIC_PARTITIONS, LINGER,
+            PRODUCER_BATCH_BYTES, STARTUP_TIMEOUT, SLOT_CHECK_INTERVAL, LAG_CHECK_INTERVAL,
             RETAINED_WAL_WARNING_MB);
 
     private CaptureSettings() {

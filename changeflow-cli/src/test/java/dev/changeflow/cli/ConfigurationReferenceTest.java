@@ -12,6 +12,7 @@ import dev.changeflow.config.SettingsDoc;
 import dev.changeflow.indexer.IndexerSettings;
 import dev.changeflow.invalidator.InvalidatorSettings;
 import dev.changeflow.router.RouterSettings;
+import dev.changeflow.router.topics.TopicSettings;
 import dev.changeflow.router.subscription.SubscriptionSettings;
 import dev.changeflow.stack.StackSettings;
 import java.nio.charset.StandardCharsets;
@@ -33,9 +34,10 @@ class ConfigurationReferenceTest {
     static String render() {
         return section("Servers", ConnectionSettings.ALL)
                 + section("Every process", List.of(Mode.SETTING, Settings.CONFIG_FILE))
-                + section("Operations endpoint: /health, /ready, /metrics of every process", OpsSettings.ALL)
+                + section("Operations endpoint and admin API of every process", OpsSettings.ALL)
                 + section("Routing (change-router)", RouterSettings.SETTINGS)
                 + section("Subscriptions: every consumer (change-router)", SubscriptionSettings.SETTINGS)
+                + section("Topics: what capture, `topics create` and `POST /topic` create", TopicSettings.ALL)
                 + section("Capture (cdc-capture)", CaptureSettings.ALL)
                 + section("Cache invalidator (cache-invalidator)", InvalidatorSettings.SETTINGS)
                 + section("Search indexer (search-indexer)", IndexerSettings.SETTINGS)

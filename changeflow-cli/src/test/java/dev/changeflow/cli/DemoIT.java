@@ -41,7 +41,7 @@ class DemoIT {
     Path work;
 
     /** A running demo and what it printed about where to look. */
-    private record Demo(Process process, Path stdout, String jdbcUrl, URI redis, URI search, URI ops) {
+    private record Demo(Process process, Path stdout, String jdbcUrl, URI redis, URI search, URI ops, String token) {
     }
 
     private Demo startDemo(Path dataDir, String run) throws Exception {
@@ -71,7 +71,8 @@ class DemoIT {
                     "jdbc:postgresql://" + pg.group(2) + ":" + pg.group(3) + "/" + pg.group(4) + "?user=" + pg.group(1),
                     URI.create(find(out, "Redis\\s+(redis://\\S+)").group(1)),
                     URI.create(find(out, "Search\\s+(http://[^/\\s]+)").group(1)),
-                    URI.create(find(out, "Health\\s+(http://[^/\\s]+)").group(1)));
+                    URI.create(find(out, "Health\\s+(http://[^/\\s]+)").group(1)),
+                    find(out, "Admin token\\s+(\\S+)").group(1));
         } catch (Throwable e) {
             process.destroyForcibly();
             throw e;
@@ -99,14 +100,14 @@ class DemoIT {
             }
             sql(db, "INSERT INTO app.tasks (id, project_id, title) VALUES (?, ?, ?)", task, project, "Launch " + word);
             await("the new task found by search").atMost(Duration.ofSeconds(30))
-                    .until(() -> search(http, demo.search(), "title:" + word).contains(task.toString()));
+                    .until(() -> search(http, demo, "title:" + word).contains(task.toString()));
 
             redis.sync().set(cacheKey, "{\"title\":\"stale\"}");
             sql(db, "UPDATE app.tasks SET title = ?, status = 'done' WHERE id = ?", "Landed " + word, task);
             await("the cached task invalidated").atMost(Duration.ofSeconds(30))
                     .until(() -> redis.sync().exists(cacheKey) == 0);
             await("search showing the new title").atMost(Duration.ofSeconds(30))
-                    .until(() -> search(http, demo.search(), "title:landed AND status:done").contains(task.toString()));
+                    .until(() -> search(http, demo, "title:landed AND status:done").contains(task.toString()));
 
             // Let it run, with the workload writing, for about a minute in all.
             long left = DEMO_RUN.toNanos() - (System.nanoTime() - began);
@@ -130,10 +131,10 @@ class DemoIT {
         // Started again on the same directory: the index and the slot were kept, and changes flow again.
         Demo again = startDemo(dataDir, "second");
         try (Connection db = DriverManager.getConnection(again.jdbcUrl())) {
-            assertThat(search(http, again.search(), "title:" + word)).as("the index kept").contains(task.toString());
+            assertThat(search(http, again, "title:" + word)).as("the index kept").contains(task.toString());
             sql(db, "UPDATE app.tasks SET title = ? WHERE id = ?", "Resumed " + word, task);
             await("a change after the restart reaching search").atMost(Duration.ofSeconds(30))
-                    .until(() -> search(http, again.search(), "title:resumed").contains(task.toString()));
+                    .until(() -> search(http, again, "title:resumed").contains(task.toString()));
         }
         stopWithCtrlC(again, dataDir);
     }
@@ -170,9 +171,10 @@ class DemoIT {
         }
     }
 
-    private static String search(HttpClient http, URI base, String query) throws Exception {
-        return get(http, base.resolve("/search/tasks?q=" + URLEncoder.encode(query, StandardCharsets.UTF_8)))
-                .body();
+    private static String search(HttpClient http, Demo demo, String query) throws Exception {
+        URI uri = demo.search().resolve("/search/tasks?q=" + URLEncoder.encode(query, StandardCharsets.UTF_8));
+        return http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + demo.token())
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static HttpResponse<String> get(HttpClient http, URI uri) throws Exception {

@@ -13,6 +13,7 @@ import dev.changeflow.indexer.internal.lucene.LuceneIndex;
 import dev.changeflow.indexer.internal.opensearch.OpenSearchIndex;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.service.BearerToken;
 import dev.changeflow.router.service.ChangeflowService;
 import dev.changeflow.router.subscription.ServiceLifecycle;
 import dev.changeflow.router.subscription.Subscription;
@@ -160,6 +161,17 @@ public final class IndexerService implements ChangeflowService {
         return e.uri();
     }
 
+    /** Asks the running subscription to rebalance; empty if it is not running. */
+    @Override
+    public java.util.List<String> requestRebalance() {
+        Subscription running = subscription;
+        if (running == null || running.whenTerminated().isDone()) {
+            return java.util.List.of();
+        }
+        running.requestRebalance();
+        return java.util.List.of(group);
+    }
+
     /**
      * The running subscription, to see its assignment, in-flight count and lag.
      *
@@ -223,7 +235,8 @@ public final class IndexerService implements ChangeflowService {
         String host = settings.get(IndexerSettings.HTTP_HOST);
         int port = settings.get(IndexerSettings.HTTP_PORT);
         try {
-            return SearchEndpoint.start(index, host, port, settings.get(IndexerSettings.SEARCH_MAX_RESULTS));
+            return SearchEndpoint.start(index, host, port, settings.get(IndexerSettings.SEARCH_MAX_RESULTS),
+                    BearerToken.from(settings));
         } catch (IOException | RuntimeException e) {
             throw ConfigException.unusable(IndexerSettings.HTTP_PORT, Integer.toString(port),
                     "cannot listen on " + host + ":" + port + ": " + ServiceLifecycle.rootMessage(e));

@@ -50,6 +50,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * {@code <id>-projects}).
  */
 final class IndexerHarness implements AutoCloseable {
+    /** The bearer token the indexers of these tests require on their search endpoint. */
+    static final String SEARCH_TOKEN = "indexer-tests-search-token-0123456789";
     final CapturedDatabase world;
     final String id;
     final String group;
@@ -75,6 +77,7 @@ final class IndexerHarness implements AutoCloseable {
         indexerSettings.putAll(world.consumerSettings());
         indexerSettings.put("CHANGEFLOW_INDEXER_GROUP", group);
         indexerSettings.put("CHANGEFLOW_INDEXER_HTTP_PORT", "0");
+        indexerSettings.put("CHANGEFLOW_ADMIN_TOKEN", SEARCH_TOKEN);
         if (node == null) {
             luceneDirectory = Files.createTempDirectory(id + "-lucene");
             indexerSettings.put("CHANGEFLOW_INDEXER_ENGINE", "lucene");

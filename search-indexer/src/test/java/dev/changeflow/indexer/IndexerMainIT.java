@@ -65,13 +65,15 @@ class IndexerMainIT {
         env.put("CHANGEFLOW_INDEXER_GROUP", id + "-indexer");
         env.put("CHANGEFLOW_INDEXER_LUCENE_DIRECTORY", dir.resolve("index").toString());
         env.put("CHANGEFLOW_INDEXER_HTTP_PORT", Integer.toString(port));
+        env.put("CHANGEFLOW_ADMIN_TOKEN", IndexerHarness.SEARCH_TOKEN);
         Path log = dir.resolve("stdout.txt");
 
         Process process = start(env);
         await("the process running its subscription").atMost(Duration.ofSeconds(60))
                 .until(() -> Files.readString(log).contains("Search indexer started: group " + id));
         HttpResponse<String> search = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/search/tasks?q=anything")).build(),
+                URI.create("http://127.0.0.1:" + port + "/search/tasks?q=anything"))
+                .header("Authorization", "Bearer " + IndexerHarness.SEARCH_TOKEN).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(search.statusCode()).isEqualTo(200);
         assertThat(search.body()).contains("\"total\" : 0");

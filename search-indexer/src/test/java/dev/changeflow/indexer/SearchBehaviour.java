@@ -264,7 +264,8 @@ abstract class SearchBehaviour {
     static Set<String> hits(IndexerService indexer, String type, String query) throws Exception {
         URI uri = indexer.searchUri().resolve("/search/" + type + "?limit=100&q="
                 + URLEncoder.encode(query, StandardCharsets.UTF_8));
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(uri).GET().build(),
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(uri)
+                .header("Authorization", "Bearer " + IndexerHarness.SEARCH_TOKEN).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         JsonNode body = JSON.readTree(response.body());

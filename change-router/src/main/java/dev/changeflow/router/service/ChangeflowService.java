@@ -1,5 +1,6 @@
 package dev.changeflow.router.service;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -30,6 +31,20 @@ public interface ChangeflowService extends AutoCloseable {
      * retry (or its start failed). Never null.
      */
     CompletableFuture<Void> whenTerminated();
+
+    /**
+     * Asks this service's consumers to rebalance ({@code POST /consumer/rebalance}).
+     *
+     * @return the consumer groups asked; empty for a service that consumes nothing (the default)
+     */
+    default List<String> requestRebalance() {
+        return List.of();
+    }
+
+    /** Admin API routes this service adds to its process ({@code /slots} for capture); none by default. */
+    default List<AdminRoute> adminRoutes() {
+        return List.of();
+    }
 
     /** Stops gracefully, finishing and committing the work in hand. Idempotent. */
     @Override

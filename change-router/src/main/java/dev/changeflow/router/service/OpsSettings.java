@@ -3,7 +3,10 @@ package dev.changeflow.router.service;
 import dev.changeflow.config.Setting;
 import java.util.List;
 
-/** Settings of the operations HTTP endpoint ({@code /health}, {@code /ready}, {@code /metrics}) of every process. */
+/**
+ * Settings of every process's HTTP endpoint: operations ({@code /health}, {@code /ready}, {@code /metrics}) and the
+ * admin API.
+ */
 public final class OpsSettings {
 
     public static final Setting<String> HTTP_HOST = Setting.string("changeflow.http.host",
@@ -15,8 +18,14 @@ public final class OpsSettings {
             "Port of the operations endpoint (/health, /ready, /metrics); 0 picks a free port (logged).", 8080, 0,
             65535);
 
+    public static final Setting<String> ADMIN_TOKEN = Setting.secret("changeflow.admin.token",
+            "Bearer token of the admin API (GET /lag, GET /slots, POST /slots/{name}/reset, POST /topic, "
+                    + "POST /consumer/rebalance) and of the indexer's search endpoint. Unset: those endpoints are off "
+                    + "(404), never open. Use at least 32 random characters.",
+            null).withValidation("at least 16 characters", v -> v.length() >= 16);
+
     /** Every setting above, in documentation order. */
-    public static final List<Setting<?>> ALL = List.of(HTTP_HOST, HTTP_PORT);
+    public static final List<Setting<?>> ALL = List.of(HTTP_HOST, HTTP_PORT, ADMIN_TOKEN);
 
     private OpsSettings() {
     }

@@ -69,6 +69,9 @@ public final class ServiceProcess {
             Settings settings = settingsSource.get();
             services = List.copyOf(factory.create(settings, registry));
             ops = OpsEndpoint.start(settings, registry, () -> services);
+            List<AdminRoute> routes = new ArrayList<>(CommonAdminRoutes.of(settings, () -> services));
+            services.forEach(service -> routes.addAll(service.adminRoutes()));
+            new AdminApi(BearerToken.from(settings), routes).install(ops);
         } catch (ConfigException | IllegalStateException e) {
             exit(processName, EXIT_BAD_SETTING, e.getMessage());
             return;

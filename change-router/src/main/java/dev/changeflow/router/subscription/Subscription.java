@@ -49,6 +49,13 @@ public interface Subscription extends AutoCloseable {
     /** The partitions this member holds right now; empty before the first assignment. Never null. */
     Set<TopicPartition> assignment();
 
+    /**
+     * Asks the group to rebalance (Kafka's {@code enforceRebalance}): this member rejoins, and partitions may move
+     * between members, as when one joins or leaves. Records in flight on a partition that moves finish and are
+     * committed first, as on any revocation. Returns at once; the rebalance happens on the consumer's next poll.
+     */
+    void requestRebalance();
+
     /** Records fetched from Kafka and not yet finished, now. */
     int inFlight();
 

@@ -111,6 +111,59 @@ public final class TopicProvisioner {
         return problems;
     }
 
+    /**
+     * A topic as the brokers have it, next to its spec.
+     *
+     * @param exists false if there is no such topic (then the other fields are empty)
+     * @param configs the topic's value of every config its spec sets, plus cleanup.policy
+     * @param differences each way it differs from its spec (fewer partitions, lower replication factor, another
+     *     config value); empty when it matches
+     */
+    public record TopicState(TopicSpec spec, boolean exists, int partitions, int replicationFactor,
+            Map<String, String> configs, List<String> differences) {
+    }
+
+    /** Reads every topic of {@code specs} and compares it with its spec. Changes nothing. */
+    public List<TopicState> inspect(Collection<TopicSpec> specs) throws InterruptedException, ExecutionException {
+        Set<String> existing = admin.listTopics().names().get();
+        List<String> present = specs.stream().map(TopicSpec::name).filter(existing::contains).toList();
+        Map<String, TopicDescription> descriptions = present.isEmpty() ? Map.of()
+                : admin.describeTopics(present).allTopicNames().get();
+        Map<ConfigResource, Config> configs = present.isEmpty() ? Map.of() : admin.describeConfigs(present.stream()
+                .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList()).all().get();
+        List<TopicState> states = new ArrayList<>();
+        for (TopicSpec spec : specs) {
+            if (!existing.contains(spec.name())) {
+                states.add(new TopicState(spec, false, 0, 0, Map.of(), List.of("missing")));
+                continue;
+            }
+            TopicDescription d = descriptions.get(spec.name());
+            int partitions = d.partitions().size();
+            int replicas = d.partitions().stream().mapToInt(p -> p.replicas().size()).min().orElse(0);
+            Config config = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, spec.name()));
+            Map<String, String> values = new java.util.TreeMap<>();
+            List<String> differences = new ArrayList<>();
+            if (partitions < spec.partitions()) {
+                differences.add(partitions + " partitions, designed " + spec.partitions());
+            }
+            if (replicas < spec.replicationFactor()) {
+                differences.add("replication factor " + replicas + ", designed " + spec.replicationFactor());
+            }
+            Set<String> keys = new java.util.TreeSet<>(spec.configs().keySet());
+            keys.add(TopicConfig.CLEANUP_POLICY_CONFIG);
+            for (String key : keys) {
+                String actual = config.get(key) == null ? null : config.get(key).value();
+                values.put(key, actual);
+                String wanted = spec.configs().get(key);
+                if (wanted != null && !wanted.equals(actual)) {
+                    differences.add(key + "=" + actual + ", designed " + wanted);
+                }
+            }
+            states.add(new TopicState(spec, true, partitions, replicas, values, differences));
+        }
+        return states;
+    }
+
     private List<String> check(List<TopicSpec> specs) throws InterruptedException, ExecutionException {
         Map<String, TopicDescription> descriptions =
                 admin.describeTopics(specs.stream().map(TopicSpec::name).toList()).allTopicNames().get();

@@ -11,6 +11,8 @@ import dev.changeflow.indexer.index.InvalidQueryException;
 import dev.changeflow.indexer.index.SearchHits;
 import dev.changeflow.indexer.index.SearchIndex;
 import dev.changeflow.indexer.index.StoredDocument;
+import dev.changeflow.router.service.BearerToken;
+import dev.changeflow.router.service.OpsSettings;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -50,23 +52,30 @@ public final class SearchEndpoint implements AutoCloseable {
     private final int maxResults;
     private final HttpServer server;
     private final ExecutorService executor;
+    private final Optional<BearerToken> token;
 
-    private SearchEndpoint(SearchIndex index, int maxResults, HttpServer server, ExecutorService executor) {
+    private SearchEndpoint(SearchIndex index, int maxResults, HttpServer server, ExecutorService executor,
+            Optional<BearerToken> token) {
         this.index = index;
         this.maxResults = maxResults;
         this.server = server;
         this.executor = executor;
+        this.token = token;
     }
 
-    /** Starts serving on {@code host:port} (port 0: a free one). */
-    public static SearchEndpoint start(SearchIndex index, String host, int port, int maxResults) throws IOException {
+    /**
+     * Starts serving on {@code host:port} (port 0: a free one). Search reads data, so every request needs
+     * {@code token} as a bearer token (401 otherwise); with no token configured the endpoint answers 404 (off).
+     */
+    public static SearchEndpoint start(SearchIndex index, String host, int port, int maxResults,
+            Optional<BearerToken> token) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
         ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
             Thread thread = new Thread(r, "changeflow-search-http");
             thread.setDaemon(true);
             return thread;
         });
-        SearchEndpoint endpoint = new SearchEndpoint(index, maxResults, server, executor);
+        SearchEndpoint endpoint = new SearchEndpoint(index, maxResults, server, executor, token);
         server.createContext("/search/", endpoint::search);
         server.createContext("/documents/", endpoint::document);
         server.createContext("/", exchange -> endpoint.respond(exchange, 404,
@@ -145,7 +154,13 @@ public final class SearchEndpoint implements AutoCloseable {
 
     private void handle(HttpExchange exchange, Handler handler) throws IOException {
         Response response;
-        if (!"GET".equals(exchange.getRequestMethod())) {
+        if (token.isEmpty()) {
+            response = new Response(404, error("Search is off: set " + OpsSettings.ADMIN_TOKEN.envName()
+                    + " to turn it on (requests then need it as a bearer token)"));
+        } else if (!token.get().accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"changeflow\"");
+            response = new Response(401, error("A valid bearer token is required"));
+        } else if (!"GET".equals(exchange.getRequestMethod())) {
             response = new Response(405, error("Only GET"));
         } else {
             try {

@@ -8,12 +8,14 @@ import dev.changeflow.indexer.internal.lucene.LuceneIndex;
 import dev.changeflow.router.Op;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
+import dev.changeflow.router.service.BearerToken;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +29,7 @@ class SearchEndpointTest {
     @TempDir
     Path directory;
     private LuceneIndex index;
+    private static final String TOKEN = "search-endpoint-test-token-0123456789";
     private SearchEndpoint endpoint;
 
     @BeforeEach
@@ -40,7 +43,7 @@ class SearchEndpointTest {
                 ChangeIndexerTest.task(Op.CREATE, "t2", "p1", "Review the report", 21),
                 ChangeIndexerTest.task(Op.CREATE, "t3", "p1", "Plan the launch", 22),
                 ChangeIndexerTest.delete("t3", "p1", 23)));
-        endpoint = SearchEndpoint.start(index, "127.0.0.1", 0, 100);
+        endpoint = SearchEndpoint.start(index, "127.0.0.1", 0, 100, Optional.of(BearerToken.of(TOKEN)));
     }
 
     @AfterEach
@@ -95,8 +98,37 @@ class SearchEndpointTest {
         assertThat(get("/documents/tasks/nope").statusCode()).isEqualTo(404);
     }
 
+    @Test
+    void searchingWithoutTheTokenOrWithAWrongOneIsUnauthorized() throws Exception {
+        URI uri = endpoint.uri().resolve("/search/tasks?q=report");
+        HttpResponse<String> none = HTTP.send(HttpRequest.newBuilder(uri).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> wrong = HTTP.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer "
+                + TOKEN + "x").GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> document = HTTP.send(HttpRequest.newBuilder(endpoint.uri().resolve("/documents/tasks/t1"))
+                .header("Authorization", "Basic " + TOKEN).GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(List.of(none.statusCode(), wrong.statusCode(), document.statusCode())).containsOnly(401);
+        assertThat(none.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v)
+                .startsWith("Bearer"));
+        assertThat(wrong.body()).doesNotContain("Write the report");
+    }
+
+    @Test
+    void withoutAConfiguredTokenSearchIsOffNotOpen() throws Exception {
+        try (SearchEndpoint off = SearchEndpoint.start(index, "127.0.0.1", 0, 100, Optional.empty())) {
+            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(off.uri().resolve(
+                    "/search/tasks?q=report")).header("Authorization", "Bearer " + TOKEN).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertThat(response.statusCode()).isEqualTo(404);
+            assertThat(response.body()).contains("CHANGEFLOW_ADMIN_TOKEN").doesNotContain("Write the report");
+        }
+    }
+
     private HttpResponse<String> get(String path) throws Exception {
         URI uri = endpoint.uri().resolve(path);
-        return HTTP.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + TOKEN).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }

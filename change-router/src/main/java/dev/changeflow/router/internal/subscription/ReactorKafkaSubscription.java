@@ -350,6 +350,16 @@ public final class ReactorKafkaSubscription implements Subscription {
     }
 
     @Override
+    public void requestRebalance() {
+        LOG.info("Subscription {}: rebalance requested", spec.group());
+        receiver.doOnConsumer(consumer -> {
+            consumer.enforceRebalance("requested by an operator");
+            return true;
+        }).subscribe(ok -> { }, error -> LOG.warn("Subscription {}: rebalance request failed: {}", spec.group(),
+                error.toString()));
+    }
+
+    @Override
     public Set<TopicPartition> assignment() {
         return Set.copyOf(assigned);
     }

@@ -9,7 +9,11 @@ import dev.changeflow.db.SchemaMigrations;
 import dev.changeflow.indexer.IndexerService;
 import dev.changeflow.indexer.IndexerSettings;
 import dev.changeflow.invalidator.InvalidatorService;
+import dev.changeflow.router.service.AdminApi;
+import dev.changeflow.router.service.AdminRoute;
+import dev.changeflow.router.service.BearerToken;
 import dev.changeflow.router.service.ChangeflowService;
+import dev.changeflow.router.service.CommonAdminRoutes;
 import dev.changeflow.router.service.OpsEndpoint;
 import dev.changeflow.router.service.OpsSettings;
 import dev.changeflow.stack.KafkaServer;
@@ -21,17 +25,22 @@ import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -49,6 +58,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Demo implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Demo.class);
+    private static final String TOKEN_FILE = "admin-token";
     /** The demo's database on its Postgres. */
     static final String DATABASE = "changeflow";
 
@@ -106,22 +116,26 @@ public final class Demo implements AutoCloseable {
         RedisServer cache = join(redis);
         migrate(pg);
 
-        Settings demoSettings = settings.with(Map.of(
-                ConnectionSettings.POSTGRES_URL.key(), pg.jdbcUrl(DATABASE),
-                ConnectionSettings.POSTGRES_USER.key(), pg.user(),
-                ConnectionSettings.KAFKA_BOOTSTRAP.key(), broker.bootstrapServers(),
-                ConnectionSettings.REDIS_URL.key(), cache.uri().toString(),
-                Mode.SETTING.key(), "dev",
-                CaptureSettings.REPLICATION_FACTOR.key(), "1",
-                CaptureSettings.MIN_INSYNC_REPLICAS.key(), "1",
-                IndexerSettings.ENGINE.key(), "lucene",
-                IndexerSettings.LUCENE_DIRECTORY.key(), dir.resolve("search-index").toString(),
-                OpsSettings.HTTP_HOST.key(), "127.0.0.1"));
+        String token = adminToken(settings);
+        Settings demoSettings = settings.with(Map.ofEntries(Map.entry(OpsSettings.ADMIN_TOKEN.key(), token),
+                Map.entry(ConnectionSettings.POSTGRES_URL.key(), pg.jdbcUrl(DATABASE)),
+                Map.entry(ConnectionSettings.POSTGRES_USER.key(), pg.user()),
+                Map.entry(ConnectionSettings.KAFKA_BOOTSTRAP.key(), broker.bootstrapServers()),
+                Map.entry(ConnectionSettings.REDIS_URL.key(), cache.uri().toString()),
+                Map.entry(Mode.SETTING.key(), "dev"),
+                Map.entry(CaptureSettings.REPLICATION_FACTOR.key(), "1"),
+                Map.entry(CaptureSettings.MIN_INSYNC_REPLICAS.key(), "1"),
+                Map.entry(IndexerSettings.ENGINE.key(), "lucene"),
+                Map.entry(IndexerSettings.LUCENE_DIRECTORY.key(), dir.resolve("search-index").toString()),
+                Map.entry(OpsSettings.HTTP_HOST.key(), "127.0.0.1")));
         PrometheusMeterRegistry registry = OpsEndpoint.newRegistry(recentPercentiles());
         CaptureService capture = CaptureService.create(demoSettings, registry);
         IndexerService indexer = IndexerService.create(demoSettings, registry);
         InvalidatorService invalidator = InvalidatorService.create(demoSettings, registry);
         ops = OpsEndpoint.start(demoSettings, registry, () -> List.copyOf(services));
+        List<AdminRoute> routes = new ArrayList<>(CommonAdminRoutes.of(demoSettings, () -> List.copyOf(services)));
+        List.of(capture, indexer, invalidator).forEach(service -> routes.addAll(service.adminRoutes()));
+        new AdminApi(BearerToken.from(demoSettings), routes).install(ops);
         out.println("Changeflow demo: starting capture, the cache invalidator and the search indexer");
         for (ChangeflowService service : List.of(capture, indexer, invalidator)) {
             services.add(service);
@@ -139,15 +153,16 @@ public final class Demo implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("The demo's workload cannot write to Postgres: " + e.getMessage(), e);
         }
-        printWhereToLook(pg, broker, cache, indexer, rate);
+        printWhereToLook(pg, broker, cache, indexer, rate, token);
         board = new StatusBoard(registry, out, terminal, demoSettings.get(DemoSettings.REFRESH),
                 invalidator.group(), indexer.group());
         board.start();
     }
 
     private void printWhereToLook(PostgresServer pg, KafkaServer broker, RedisServer cache, IndexerService indexer,
-            int rate) {
+            int rate, String token) {
         String search = indexer.searchUri().toString();
+        String auth = "-H 'Authorization: Bearer " + token + "' ";
         String postgresUrl = "postgresql://" + pg.user() + "@" + pg.host() + ":" + pg.port() + "/" + DATABASE;
         out.println();
         out.println("Changeflow demo is running: the workload writes " + rate + " changes/s (" + workload.describe()
@@ -157,17 +172,48 @@ public final class Demo implements AutoCloseable {
         out.println("  Redis       redis://" + cache.host() + ":" + cache.port());
         out.println("  Health      " + ops.uri() + "/health   " + ops.uri() + "/ready");
         out.println("  Metrics     " + ops.uri() + "/metrics");
-        out.println("  Search      " + search + "/search/tasks?q=status:done");
+        out.println("  Search      " + search + "/search/tasks?q=status:done   (needs the admin token)");
+        out.println("  Admin token " + token + "   (kept in " + dir.resolve(TOKEN_FILE) + ")");
         out.println("  Logs        " + dir.resolve("logs").resolve("changeflow.log"));
         out.println("Try:");
         out.println("  psql " + postgresUrl + " -c \"UPDATE app.tasks SET title = 'Ship it' WHERE id = "
                 + "(SELECT id FROM app.tasks LIMIT 1)\"");
-        out.println("  curl '" + search + "/search/tasks?q=title:ship'");
+        out.println("  curl " + auth + "'" + search + "/search/tasks?q=title:ship'");
+        out.println("  curl " + auth + ops.uri() + "/lag");
         out.println("  kcat -b " + broker.bootstrapServers() + " -t cdc.tasks-changes -C -o end -f '%k %s\\n'");
         out.println("  redis-cli -p " + cache.port() + " --scan --pattern 'task:*' | head");
         out.println("  curl -s " + ops.uri() + "/metrics | grep ^changeflow_ | grep -v _bucket");
         out.println("  ./changeflow run --help");
         out.println();
+    }
+
+    /**
+     * The admin token of this demo: the configured one, else one generated on the first run and kept in the demo's
+     * directory (readable by its owner only), so that commands printed earlier keep working after a restart.
+     */
+    private String adminToken(Settings settings) {
+        Optional<String> configured = settings.find(OpsSettings.ADMIN_TOKEN);
+        if (configured.isPresent()) {
+            return configured.get();
+        }
+        Path file = dir.resolve(TOKEN_FILE);
+        try {
+            if (Files.exists(file)) {
+                return Files.readString(file, StandardCharsets.UTF_8).trim();
+            }
+            byte[] random = new byte[24];
+            new SecureRandom().nextBytes(random);
+            String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+            Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+            try {
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // Not a POSIX file system: the directory's own permissions apply.
+            }
+            return token;
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot keep the demo's admin token in " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** Percentiles over the last half minute (not Micrometer's default two), so that the board follows the load. */
