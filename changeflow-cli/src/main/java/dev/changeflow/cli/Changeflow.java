@@ -9,12 +9,13 @@ import picocli.CommandLine.Command;
  * against real ones, {@code migrate} applies the schema migrations; {@code slot}, {@code offsets}, {@code lag},
  * {@code dlt} and {@code topics} are the operators' tools. Exit codes: 0 success, 1 a service or server failed,
  * 2 a bad setting or usage (one line on stderr says which), 3 an operation refused because it could lose or repeat
- * data, 4 lag above the threshold, 128 + signal when stopped by one (130 for Ctrl-C, 143 for SIGTERM).
+ * data (or a dead-letter replay taken over by another), 4 lag above the threshold, 128 + signal when stopped by one
+ * (130 for Ctrl-C, 143 for SIGTERM).
  */
 @Command(name = "changeflow", mixinStandardHelpOptions = true, versionProvider = Changeflow.Version.class,
         description = "Change-data capture and change propagation: Postgres -> Kafka -> Redis invalidation and search.",
         subcommands = {DemoCommand.class, RunCommand.class, MigrateCommand.class, SlotCommand.class,
-                OffsetsCommand.class, LagCommand.class, TopicsCommand.class})
+                OffsetsCommand.class, LagCommand.class, DltCommand.class, TopicsCommand.class})
 public final class Changeflow {
 
     public static void main(String[] args) {
