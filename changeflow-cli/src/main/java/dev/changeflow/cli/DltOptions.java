@@ -78,15 +78,11 @@ abstract class DltOptions {
 
     /** Reads settings, checks Kafka, runs, and turns failures into one line on stderr and an exit code. */
     final int execute() {
-        OpsCommandSupport support;
-        try {
-            support = new OpsCommandSupport(name(), CliSettings.load(config), spec.commandLine().getOut(),
-                    spec.commandLine().getErr());
-        } catch (ConfigException e) {
-            spec.commandLine().getErr().println("changeflow " + name() + ": " + e.getMessage());
-            spec.commandLine().getErr().flush();
+        java.util.Optional<OpsCommandSupport> loaded = CliSettings.opsSupport(name(), config, spec);
+        if (loaded.isEmpty()) {
             return OpsCommandSupport.BAD_USAGE;
         }
+        OpsCommandSupport support = loaded.get();
         try {
             // Fails fast, naming CHANGEFLOW_KAFKA_BOOTSTRAP, when no broker answers.
             support.admin().close();

@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
@@ -49,12 +50,11 @@ final class LagCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        OpsCommandSupport ops;
-        try {
-            ops = new OpsCommandSupport("lag", CliSettings.load(config), out, err);
-        } catch (ConfigException e) {
-            return new OpsCommandSupport("lag", null, out, err).badSetting(e);
+        Optional<OpsCommandSupport> loaded = CliSettings.opsSupport("lag", config, spec);
+        if (loaded.isEmpty()) {
+            return OpsCommandSupport.BAD_USAGE;
         }
+        OpsCommandSupport ops = loaded.get();
         if (threshold < 0) {
             return ops.fail(OpsCommandSupport.BAD_USAGE, "--threshold=" + threshold + ": must be 0 or more");
         }

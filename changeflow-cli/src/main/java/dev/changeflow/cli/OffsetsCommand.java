@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
@@ -92,12 +93,11 @@ final class OffsetsCommand implements Callable<Integer> {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            OpsCommandSupport ops;
-            try {
-                ops = new OpsCommandSupport("offsets reset", CliSettings.load(config), out, err);
-            } catch (ConfigException e) {
-                return new OpsCommandSupport("offsets reset", null, out, err).badSetting(e);
+            Optional<OpsCommandSupport> loaded = CliSettings.opsSupport("offsets reset", config, spec);
+            if (loaded.isEmpty()) {
+                return OpsCommandSupport.BAD_USAGE;
             }
+            OpsCommandSupport ops = loaded.get();
             Target wanted;
             if (target.datetime != null) {
                 try {

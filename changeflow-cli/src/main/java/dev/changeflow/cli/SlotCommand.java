@@ -40,9 +40,8 @@ public final class SlotCommand {
         @Spec
         CommandSpec spec;
 
-        OpsCommandSupport support(String name) {
-            return new OpsCommandSupport("slot " + name, CliSettings.load(config), spec.commandLine().getOut(),
-                    spec.commandLine().getErr());
+        java.util.Optional<OpsCommandSupport> support(String name) {
+            return CliSettings.opsSupport("slot " + name, config, spec);
         }
 
         String slot(Settings settings) {
@@ -57,13 +56,11 @@ public final class SlotCommand {
     static final class Status extends Common implements Callable<Integer> {
         @Override
         public Integer call() {
-            OpsCommandSupport ops;
-            try {
-                ops = support("status");
-            } catch (ConfigException e) {
-                return new OpsCommandSupport("slot status", Settings.of(java.util.Map.of()),
-                        spec.commandLine().getOut(), spec.commandLine().getErr()).badSetting(e);
+            java.util.Optional<OpsCommandSupport> loaded = support("status");
+            if (loaded.isEmpty()) {
+                return OpsCommandSupport.BAD_USAGE;
             }
+            OpsCommandSupport ops = loaded.get();
             try {
                 List<SlotStatus> slots = ReplicationSlots.from(ops.settings()).status();
                 long warning = (long) ops.settings().get(CaptureSettings.RETAINED_WAL_WARNING_MB) << 20;
@@ -158,13 +155,11 @@ public final class SlotCommand {
     }
 
     private static int runLeased(String name, Common options, SlotOperation operation) {
-        OpsCommandSupport ops;
-        try {
-            ops = options.support(name);
-        } catch (ConfigException e) {
-            return new OpsCommandSupport("slot " + name, Settings.of(java.util.Map.of()),
-                    options.spec.commandLine().getOut(), options.spec.commandLine().getErr()).badSetting(e);
+        java.util.Optional<OpsCommandSupport> loaded = options.support(name);
+        if (loaded.isEmpty()) {
+            return OpsCommandSupport.BAD_USAGE;
         }
+        OpsCommandSupport ops = loaded.get();
         try {
             String slot = options.slot(ops.settings());
             ops.out().println("changeflow slot " + name + ": slot " + slot);

@@ -4,7 +4,6 @@ import dev.changeflow.capture.CaptureTopics;
 import dev.changeflow.cli.internal.ops.OpsCommandSupport;
 import dev.changeflow.config.ConfigException;
 import dev.changeflow.config.Mode;
-import dev.changeflow.config.Settings;
 import dev.changeflow.router.topics.TopicProvisioner;
 import dev.changeflow.router.topics.TopicProvisioner.TopicSpec;
 import dev.changeflow.router.topics.TopicProvisioner.TopicState;
@@ -39,14 +38,11 @@ public final class TopicsCommand {
         CommandSpec spec;
 
         int run(String name, Operation operation) {
-            OpsCommandSupport ops;
-            try {
-                ops = new OpsCommandSupport("topics " + name, CliSettings.load(config), spec.commandLine().getOut(),
-                        spec.commandLine().getErr());
-            } catch (ConfigException e) {
-                return new OpsCommandSupport("topics " + name, Settings.of(java.util.Map.of()),
-                        spec.commandLine().getOut(), spec.commandLine().getErr()).badSetting(e);
+            java.util.Optional<OpsCommandSupport> loaded = CliSettings.opsSupport("topics " + name, config, spec);
+            if (loaded.isEmpty()) {
+                return OpsCommandSupport.BAD_USAGE;
             }
+            OpsCommandSupport ops = loaded.get();
             try (Admin admin = ops.admin()) {
                 return operation.run(ops, admin, CaptureTopics.specsWithDeadLetters(ops.settings()));
             } catch (ConfigException e) {
