@@ -83,8 +83,16 @@ public final class CaptureOffsets {
      */
     public static int clear(String bootstrap, String topic, String engineName) {
         Map<ByteBuffer, byte[]> live = read(bootstrap, topic, engineName);
-        if (live.isEmpty()) {
-            return 0;
+        Map<ByteBuffer, byte[]> tombstones = new HashMap<>();
+        live.keySet().forEach(key -> tombstones.put(key, null));
+        write(bootstrap, topic, tombstones);
+        return live.size();
+    }
+
+    /** Writes {@code records} (a null value is a tombstone), acknowledged by all in-sync replicas. */
+    private static void write(String bootstrap, String topic, Map<ByteBuffer, byte[]> records) {
+        if (records.isEmpty()) {
+            return;
         }
         Map<String, Object> config = new HashMap<>();
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -93,17 +101,54 @@ public final class CaptureOffsets {
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config)) {
-            for (ByteBuffer key : live.keySet()) {
-                producer.send(new ProducerRecord<>(topic, key.array(), null)).get();
+            for (Map.Entry<ByteBuffer, byte[]> record : records.entrySet()) {
+                producer.send(new ProducerRecord<>(topic, record.getKey().array(), record.getValue())).get();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while clearing capture offsets", e);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("Kafka refused to clear capture offsets in " + topic + ": "
+            throw new IllegalStateException("Kafka refused to write capture offsets in " + topic + ": "
                     + e.getCause(), e.getCause());
         }
-        return live.size();
+    }
+
+    /**
+     * Moves every offset of {@code engineName} to {@code lsn} (its {@code lsn}; the last processed and commit
+     * positions and their transaction removed), so that the next capture streams from there: used when a slot is
+     * recreated without a snapshot, because the connector refuses to start from a position its new slot lacks.
+     *
+     * @return how many keys were moved (0 if the engine has no offsets; it then snapshots)
+     */
+    public static int moveTo(String bootstrap, String topic, String engineName, long lsn) {
+        Map<ByteBuffer, byte[]> live = read(bootstrap, topic, engineName);
+        Map<ByteBuffer, byte[]> moved = new HashMap<>();
+        for (Map.Entry<ByteBuffer, byte[]> e : live.entrySet()) {
+            moved.put(e.getKey(), movedValue(e.getValue(), lsn));
+        }
+        write(bootstrap, topic, moved);
+        return moved.size();
+    }
+
+    /** An offset value moved to {@code lsn}. Pure; visible for tests. */
+    static byte[] movedValue(byte[] value, long lsn) {
+        try {
+            com.fasterxml.jackson.databind.node.ObjectNode offset =
+                    (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(value);
+            // The position to stream from; without the last processed/commit positions (and their transaction),
+            // the connector resumes at it instead of searching the stream for a position the new slot never had.
+            offset.put("lsn", lsn);
+            offset.remove(java.util.List.of("lsn_proc", "lsn_commit", "txId"));
+            return JSON.writeValueAsBytes(offset);
+        } catch (IOException | ClassCastException e) {
+            throw new IllegalStateException("A capture offset is not the JSON object expected: " + e, e);
+        }
+    }
+
+    /** Parses a Postgres LSN such as {@code 0/3B98B78}. */
+    public static long parseLsn(String lsn) {
+        int slash = lsn.indexOf('/');
+        return (Long.parseLong(lsn.substring(0, slash), 16) << 32) | Long.parseLong(lsn.substring(slash + 1), 16);
     }
 
     /** Whether an offsets-topic key belongs to {@code engineName}. Pure; visible for tests. */

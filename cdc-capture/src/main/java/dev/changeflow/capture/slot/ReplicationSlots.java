@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * snapshot is done. {@link #reset} instead, while holding the slot's capture lease (so that no capture streams or
  * writes offsets meanwhile): drops the slot, clears the capture offsets, recreates the slot, and leaves the next
  * capture to take a new snapshot; changes made during the reset are in the new slot, rows changed before it are in the
- * snapshot, so nothing is lost. {@link Reset#FROM_NOW} keeps the offsets and skips the snapshot: changes not yet
- * published are lost, so it is refused unless the gap is accepted explicitly.
+ * snapshot, so nothing is lost. {@link Reset#FROM_NOW} moves the offsets to the new slot's position and skips the
+ * snapshot: changes not yet published are lost, so it is refused unless the gap is accepted explicitly.
  *
  * <p>A capture holding the lease makes every mutating operation refuse, unless asked to stop it: then the lease's
  * session is ended, the capture stops its engine (committing what Kafka acknowledged) and waits for the lease again,
@@ -46,7 +46,7 @@ public final class ReplicationSlots {
     public enum Reset {
         /** Clear the offsets; the next capture snapshots every row, then streams. No change is lost. */
         RESNAPSHOT,
-        /** Keep the offsets; the next capture streams from the new slot's position without a snapshot. */
+        /** Move the offsets to the new slot; the next capture streams from its position without a snapshot. */
         FROM_NOW
     }
 
@@ -173,6 +173,11 @@ public final class ReplicationSlots {
                     rs.next();
                     lsn = rs.getString(1);
                 }
+            }
+            if (mode == Reset.FROM_NOW) {
+                int moved = CaptureOffsets.moveTo(bootstrap, offsetsTopic, DebeziumProperties.engineName(slot),
+                        CaptureOffsets.parseLsn(lsn));
+                log.accept("moved " + moved + " capture offset key(s) of slot " + slot + " to LSN " + lsn);
             }
             log.accept("created slot " + slot + " at LSN " + lsn + (mode == Reset.RESNAPSHOT
                     ? "; capture snapshots every row when it resumes, then streams from there"
