@@ -157,12 +157,7 @@ public final class InvalidatorService implements ChangeflowService {
     /** Asks the running subscription to rebalance; empty if it is not running. */
     @Override
     public java.util.List<String> requestRebalance() {
-        Subscription running = subscription;
-        if (running == null || running.whenTerminated().isDone()) {
-            return java.util.List.of();
-        }
-        running.requestRebalance();
-        return java.util.List.of(group);
+        return lifecycle.requestRebalance();
     }
 
     /**

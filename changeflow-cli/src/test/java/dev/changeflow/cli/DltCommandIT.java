@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.changeflow.router.subscription.DeadLetterHeaders;
 import dev.changeflow.stack.SharedServers;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +22,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code changeflow dlt} run in-process against the shared Kafka broker, configured by a properties file. */
 class DltCommandIT {
@@ -36,10 +33,6 @@ class DltCommandIT {
     @TempDir
     Path dir;
     private Path config;
-
-    /** What one run of the command printed and returned. */
-    private record Run(int status, String out, String err) {
-    }
 
     @BeforeEach
     void deadLetters() throws Exception {
@@ -144,14 +137,8 @@ class DltCommandIT {
         assertThat(both.err()).contains("mutually exclusive");
     }
 
-    private Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine commandLine = new CommandLine(new DltCommand());
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int status = commandLine.execute(args);
-        return new Run(status, out.toString(), err.toString());
+    private static Run run(String... args) {
+        return Run.run(new DltCommand(), args);
     }
 
     private static void header(RecordHeaders headers, String name, String value) {

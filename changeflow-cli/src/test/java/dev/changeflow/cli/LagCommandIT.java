@@ -1,9 +1,8 @@
 package dev.changeflow.cli;
 
-import static dev.changeflow.cli.OffsetsCommandWorld.run;
+import static dev.changeflow.cli.Run.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.changeflow.cli.OffsetsCommandWorld.Run;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

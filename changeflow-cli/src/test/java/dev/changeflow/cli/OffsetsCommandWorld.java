@@ -10,8 +10,6 @@ import dev.changeflow.router.subscription.Subscription;
 import dev.changeflow.stack.KafkaServer;
 import dev.changeflow.stack.SharedServers;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +29,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import picocli.CommandLine;
 import reactor.core.publisher.Mono;
 
 /**
@@ -52,9 +49,6 @@ final class OffsetsCommandWorld implements AutoCloseable {
     private final List<Subscription> consumers = new ArrayList<>();
     private int sent;
 
-    /** What a command printed and returned. */
-    record Run(int status, String out, String err) {
-    }
 
     OffsetsCommandWorld(Path directory, int partitions) throws IOException, ExecutionException, InterruptedException {
         config = directory.resolve(id + ".properties");
@@ -63,17 +57,6 @@ final class OffsetsCommandWorld implements AutoCloseable {
         await("leaders for " + topic).atMost(Duration.ofSeconds(30)).until(() ->
                 admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream()
                         .allMatch(p -> p.leader() != null && !p.isr().isEmpty()));
-    }
-
-    /** Runs {@code command} with {@code args}, capturing its output. */
-    static Run run(Object command, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine line = new CommandLine(command);
-        line.setOut(new PrintWriter(out, true));
-        line.setErr(new PrintWriter(err, true));
-        int status = line.execute(args);
-        return new Run(status, out.toString(), err.toString());
     }
 
     /** Sends {@code count} change events to {@code partition}, each of a row of its own; waits for the acks. */

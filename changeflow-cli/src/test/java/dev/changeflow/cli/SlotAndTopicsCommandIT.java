@@ -1,17 +1,15 @@
 package dev.changeflow.cli;
 
+import static dev.changeflow.cli.Run.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.changeflow.capture.testing.CapturedDatabase;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code changeflow slot} and {@code changeflow topics} as an operator runs them, in this JVM, against a real Postgres
@@ -20,19 +18,6 @@ import picocli.CommandLine;
 class SlotAndTopicsCommandIT {
     @TempDir
     Path dir;
-
-    private record Run(int status, String out, String err) {
-    }
-
-    private static Run run(Object command, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine line = new CommandLine(command);
-        line.setOut(new PrintWriter(out, true));
-        line.setErr(new PrintWriter(err, true));
-        int status = line.execute(args);
-        return new Run(status, out.toString(), err.toString());
-    }
 
     private Path config(Map<String, String> settings) throws Exception {
         Path file = dir.resolve("changeflow-" + System.nanoTime() + ".properties");

@@ -26,6 +26,8 @@ public final class ServiceLifecycle {
     /** Lifecycle states; transitions only move forward. */
     public enum State { CREATED, STARTING, RUNNING, CLOSED, FAILED }
 
+    private final java.util.List<Subscription> watched = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private final String name;
     private final Runnable release;
     private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
@@ -66,8 +68,25 @@ public final class ServiceLifecycle {
         return state.get() == State.RUNNING;
     }
 
-    /** Fails the service if {@code subscription} stops on an error. */
+    /**
+     * Asks every watched subscription that still runs to rebalance ({@code POST /consumer/rebalance}).
+     *
+     * @return their consumer groups; empty if none runs
+     */
+    public java.util.List<String> requestRebalance() {
+        java.util.List<String> groups = new java.util.ArrayList<>();
+        for (Subscription subscription : watched) {
+            if (!subscription.whenTerminated().isDone()) {
+                subscription.requestRebalance();
+                groups.add(subscription.group());
+            }
+        }
+        return groups;
+    }
+
+    /** Fails the service if {@code subscription} stops on an error; {@link #requestRebalance} reaches it. */
     public void watch(Subscription subscription) {
+        watched.add(subscription);
         subscription.whenTerminated().whenComplete((ignored, error) -> {
             if (error != null) {
                 LOG.error("{} stopped: {}", capitalized(), error.toString());
