@@ -91,12 +91,7 @@ class SlotResetIT {
     @Test
     void aResetWhileCaptureIsStoppedTakesEffectWhenCaptureRestarts() throws Exception {
         try (CaptureHarness h = new CaptureHarness(); Connection c = h.sql()) {
-            CaptureService first = h.startCapture();
-            UUID project = Rows.project(c, Rows.organization(c, "offline"), "Offline");
-            UUID task = Rows.task(c, project, "before", null);
-            h.awaitEvents(events -> lastTitles(events).containsValue("before"), Duration.ofSeconds(60));
-            first.close();
-            Rows.execute(c, "UPDATE app.tasks SET title = 'while stopped' WHERE id = ?", task);
+            UUID task = taskCapturedThenRetitledWhileCaptureIsStopped(h, c, "while stopped");
 
             ReplicationSlots slots = ReplicationSlots.from(Settings.of(h.settings()));
             ReplicationSlots.Outcome outcome = slots.reset(h.id, Reset.RESNAPSHOT, false, false, line -> { });
@@ -114,12 +109,7 @@ class SlotResetIT {
     @Test
     void resettingFromNowWithTheGapAcceptedSkipsTheSnapshotAndStreamsNewChanges() throws Exception {
         try (CaptureHarness h = new CaptureHarness(); Connection c = h.sql()) {
-            CaptureService first = h.startCapture();
-            UUID project = Rows.project(c, Rows.organization(c, "fromnow"), "FromNow");
-            UUID task = Rows.task(c, project, "before", null);
-            h.awaitEvents(events -> lastTitles(events).containsValue("before"), Duration.ofSeconds(60));
-            first.close();
-            Rows.execute(c, "UPDATE app.tasks SET title = 'in the gap' WHERE id = ?", task);
+            UUID task = taskCapturedThenRetitledWhileCaptureIsStopped(h, c, "in the gap");
 
             ReplicationSlots slots = ReplicationSlots.from(Settings.of(h.settings()));
             String gap = slots.gap(h.id);
@@ -159,6 +149,21 @@ class SlotResetIT {
             await("a new snapshot").atMost(Duration.ofSeconds(60)).until(() ->
                     h.registry.find(SnapshotProgress.ROWS).counter().count() >= 2);
         }
+    }
+
+    /**
+     * Starts capture, inserts a task titled "before" and waits for its event, stops capture, then retitles the task
+     * to {@code title}: a change committed while no capture runs.
+     */
+    private static UUID taskCapturedThenRetitledWhileCaptureIsStopped(CaptureHarness h, Connection c, String title)
+            throws Exception {
+        CaptureService capture = h.startCapture();
+        UUID project = Rows.project(c, Rows.organization(c, "stopped"), "Stopped");
+        UUID task = Rows.task(c, project, "before", null);
+        h.awaitEvents(events -> lastTitles(events).containsValue("before"), Duration.ofSeconds(60));
+        capture.close();
+        Rows.execute(c, "UPDATE app.tasks SET title = ? WHERE id = ?", title, task);
+        return task;
     }
 
     private static void write(Connection c, UUID project, List<UUID> tasks, Map<UUID, String> lastTitle,

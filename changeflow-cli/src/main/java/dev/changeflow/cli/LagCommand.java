@@ -64,11 +64,9 @@ final class LagCommand implements Callable<Integer> {
         } catch (ConfigException e) {
             return ops.badSetting(e);
         } catch (ExecutionException e) {
-            return ops.fail(OpsCommandSupport.FAILED, "Kafka " + ops.bootstrap() + ": "
-                    + (e.getCause() == null ? e : e.getCause()).getMessage());
+            return ops.kafkaFailed(e);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return ops.fail(OpsCommandSupport.FAILED, "interrupted");
+            return ops.interrupted();
         }
         if (group != null && report.groups().isEmpty()) {
             return ops.fail(OpsCommandSupport.BAD_USAGE, "--group " + group + ": no committed offsets for this "

@@ -136,11 +136,9 @@ final class OffsetsCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 return ops.fail(OpsCommandSupport.FAILED, e.getMessage());
             } catch (ExecutionException e) {
-                return ops.fail(OpsCommandSupport.FAILED, "Kafka " + ops.bootstrap() + ": "
-                        + (e.getCause() == null ? e : e.getCause()).getMessage());
+                return ops.kafkaFailed(e);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return ops.fail(OpsCommandSupport.FAILED, "interrupted");
+                return ops.interrupted();
             }
         }
 

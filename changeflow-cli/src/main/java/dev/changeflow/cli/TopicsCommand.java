@@ -48,10 +48,9 @@ public final class TopicsCommand {
             } catch (ConfigException e) {
                 return ops.badSetting(e);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return ops.fail(OpsCommandSupport.FAILED, "interrupted");
+                return ops.interrupted();
             } catch (ExecutionException e) {
-                return ops.fail(OpsCommandSupport.FAILED, "Kafka refused: " + e.getCause().getMessage());
+                return ops.kafkaFailed(e);
             } catch (IllegalStateException e) {
                 return ops.fail(OpsCommandSupport.FAILED, e.getMessage());
             }

@@ -130,6 +130,7 @@ class DemoIT {
 
         // Started again on the same directory: the index and the slot were kept, and changes flow again.
         Demo again = startDemo(dataDir, "second");
+        assertThat(again.token()).as("the admin token kept in the demo's directory").isEqualTo(demo.token());
         try (Connection db = DriverManager.getConnection(again.jdbcUrl())) {
             assertThat(search(http, again, "title:" + word)).as("the index kept").contains(task.toString());
             sql(db, "UPDATE app.tasks SET title = ? WHERE id = ?", "Resumed " + word, task);

@@ -3,6 +3,7 @@ package dev.changeflow.router.ops;
 import dev.changeflow.router.TopicRouter;
 import dev.changeflow.router.subscription.DeadLetterHeaders;
 import dev.changeflow.router.topics.KafkaReachability;
+import dev.changeflow.router.topics.ProducerDefaults;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,8 +29,6 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -452,15 +451,8 @@ public final class DeadLetters {
     }
 
     private Map<String, Object> producerConfig(String dltTopic) {
-        Map<String, Object> config = new HashMap<>(clientProperties);
-        config.put(ProducerConfig.CLIENT_ID_CONFIG, "changeflow-dlt-replay");
+        Map<String, Object> config = ProducerDefaults.durable(clientProperties, "changeflow-dlt-replay");
         config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "changeflow-dlt-replay-" + dltTopic);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         return config;
     }
 

@@ -86,13 +86,13 @@ public final class AdminApi {
     }
 
     private AdminRoute.Response respond(HttpExchange exchange, String method, String path) {
-        if (token.isEmpty()) {
-            return AdminRoute.Response.error(404, "the admin API is off: set "
-                    + OpsSettings.ADMIN_TOKEN.envName() + " to turn it on");
-        }
-        if (!token.get().accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
-            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"changeflow\"");
-            return AdminRoute.Response.error(401, "a valid bearer token is required");
+        Optional<BearerToken.Refusal> refusal = BearerToken.refusal(token,
+                exchange.getRequestHeaders().getFirst("Authorization"), "the admin API");
+        if (refusal.isPresent()) {
+            if (refusal.get().status() == 401) {
+                exchange.getResponseHeaders().set("WWW-Authenticate", BearerToken.Refusal.CHALLENGE);
+            }
+            return AdminRoute.Response.error(refusal.get().status(), refusal.get().message());
         }
         List<String> allowed = new ArrayList<>();
         for (AdminRoute route : routes) {

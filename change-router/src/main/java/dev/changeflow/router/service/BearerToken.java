@@ -30,6 +30,31 @@ public final class BearerToken {
         return new BearerToken(token);
     }
 
+    /**
+     * Why a request to an endpoint guarded by {@code configured} is refused, if it is: 404 when no token is
+     * configured (the endpoint is off, never open), 401 when the request's {@code Authorization} header does not carry
+     * the token (the response must then carry {@link Refusal#CHALLENGE} as {@code WWW-Authenticate}). Empty: let it in.
+     * Every guarded endpoint (the admin API, search) decides here.
+     *
+     * @param what what is guarded, for the message, such as {@code the admin API}
+     */
+    public static Optional<Refusal> refusal(Optional<BearerToken> configured, String authorization, String what) {
+        if (configured.isEmpty()) {
+            return Optional.of(new Refusal(404, what + " is off: set " + OpsSettings.ADMIN_TOKEN.envName()
+                    + " to turn it on (requests then need it as a bearer token)"));
+        }
+        if (!configured.get().accepts(authorization)) {
+            return Optional.of(new Refusal(401, "a valid bearer token is required"));
+        }
+        return Optional.empty();
+    }
+
+    /** A refused request: its HTTP status and a message for the body. */
+    public record Refusal(int status, String message) {
+        /** The {@code WWW-Authenticate} value of a 401. */
+        public static final String CHALLENGE = "Bearer realm=\"changeflow\"";
+    }
+
     /** Whether {@code authorization} (an HTTP {@code Authorization} header, possibly null) carries this token. */
     public boolean accepts(String authorization) {
         String given = authorization != null && authorization.regionMatches(true, 0, SCHEME, 0, SCHEME.length())

@@ -34,4 +34,16 @@ class BearerTokenTest {
         assertThat(BearerToken.from(Settings.of(Map.of()))).isEmpty();
         assertThat(BearerToken.from(Settings.of(Map.of("CHANGEFLOW_ADMIN_TOKEN", TOKEN)))).isPresent();
     }
+
+    @Test
+    void aGuardedEndpointIsOffWithoutATokenAndRefusesARequestWithoutTheRightOne() {
+        assertThat(BearerToken.refusal(java.util.Optional.empty(), "Bearer " + TOKEN, "search"))
+                .hasValueSatisfying(r -> {
+                    assertThat(r.status()).isEqualTo(404);
+                    assertThat(r.message()).startsWith("search is off").contains("CHANGEFLOW_ADMIN_TOKEN");
+                });
+        assertThat(BearerToken.refusal(java.util.Optional.of(token), null, "search"))
+                .hasValueSatisfying(r -> assertThat(r.status()).isEqualTo(401));
+        assertThat(BearerToken.refusal(java.util.Optional.of(token), "Bearer " + TOKEN, "search")).isEmpty();
+    }
 }

@@ -12,7 +12,6 @@ import dev.changeflow.indexer.index.SearchHits;
 import dev.changeflow.indexer.index.SearchIndex;
 import dev.changeflow.indexer.index.StoredDocument;
 import dev.changeflow.router.service.BearerToken;
-import dev.changeflow.router.service.OpsSettings;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -154,12 +153,13 @@ public final class SearchEndpoint implements AutoCloseable {
 
     private void handle(HttpExchange exchange, Handler handler) throws IOException {
         Response response;
-        if (token.isEmpty()) {
-            response = new Response(404, error("Search is off: set " + OpsSettings.ADMIN_TOKEN.envName()
-                    + " to turn it on (requests then need it as a bearer token)"));
-        } else if (!token.get().accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
-            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"changeflow\"");
-            response = new Response(401, error("A valid bearer token is required"));
+        Optional<BearerToken.Refusal> refusal = BearerToken.refusal(token,
+                exchange.getRequestHeaders().getFirst("Authorization"), "search");
+        if (refusal.isPresent()) {
+            if (refusal.get().status() == 401) {
+                exchange.getResponseHeaders().set("WWW-Authenticate", BearerToken.Refusal.CHALLENGE);
+            }
+            response = new Response(refusal.get().status(), error(refusal.get().message()));
         } else if (!"GET".equals(exchange.getRequestMethod())) {
             response = new Response(405, error("Only GET"));
         } else {

@@ -1,18 +1,15 @@
 package dev.changeflow.router.internal.subscription;
 
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.topics.ProducerDefaults;
 import dev.changeflow.router.subscription.DeadLetterHeaders;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -33,14 +30,7 @@ final class DeadLetterPublisher implements AutoCloseable {
     private final String group;
 
     DeadLetterPublisher(Map<String, Object> clientProperties, String group) {
-        Map<String, Object> config = new HashMap<>(clientProperties);
-        config.put(ProducerConfig.CLIENT_ID_CONFIG, group + "-dead-letters");
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        Map<String, Object> config = ProducerDefaults.durable(clientProperties, group + "-dead-letters");
         this.sender = KafkaSender.create(SenderOptions.<String, byte[]>create(config).maxInFlight(64));
         this.group = group;
     }

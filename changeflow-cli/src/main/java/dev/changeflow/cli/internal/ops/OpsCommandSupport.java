@@ -88,6 +88,18 @@ public final class OpsCommandSupport {
         return status;
     }
 
+    /** Reports what Kafka answered with (the cause of {@code e}), returning {@link #FAILED}. */
+    public int kafkaFailed(java.util.concurrent.ExecutionException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        return fail(FAILED, "Kafka " + bootstrap() + ": " + cause.getMessage());
+    }
+
+    /** Restores the interrupt flag and reports it, returning {@link #FAILED}. */
+    public int interrupted() {
+        Thread.currentThread().interrupt();
+        return fail(FAILED, "interrupted");
+    }
+
     /** Reports a bad or missing setting, returning {@link #BAD_USAGE}. */
     public int badSetting(ConfigException e) {
         return fail(BAD_USAGE, e.getMessage());
