@@ -4,7 +4,10 @@ import dev.changeflow.capture.internal.CaptureLease;
 import dev.changeflow.capture.internal.CaptureMetrics;
 import dev.changeflow.capture.internal.CapturePreflight;
 import dev.changeflow.capture.internal.DebeziumProperties;
+import dev.changeflow.capture.internal.AcknowledgedBatchWriter;
+import dev.changeflow.capture.internal.BatchWriter;
 import dev.changeflow.capture.internal.KafkaBatchPublisher;
+import dev.changeflow.capture.internal.TransactionalBatchWriter;
 import dev.changeflow.capture.internal.ProducerSettings;
 import dev.changeflow.capture.internal.RecordConverter;
 import dev.changeflow.capture.internal.SlotMonitor;
@@ -41,6 +44,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -62,8 +66,10 @@ import reactor.kafka.sender.SenderOptions;
  * (its session ended) stops the engine, which commits what Kafka acknowledged, and the capture waits for the lease
  * again.
  *
- * <p>Delivery is at least once: a crash re-publishes at most the changes after the last offset flush, with the same
- * eventIds.
+ * <p>Delivery is exactly once by default ({@link CaptureSettings#DELIVERY}): each batch and its source offsets are one
+ * Kafka transaction under the deployment's transactional id, initialized only once the lease is held, which fences
+ * any earlier instance. A standby therefore never writes to Kafka, and a zombie that wakes after a takeover is fenced.
+ * In at-least-once mode a crash re-publishes at most the changes after the last offset flush, with the same eventIds.
  */
 public final class CaptureService implements ChangeflowService {
     private static final Logger LOG = LoggerFactory.getLogger(CaptureService.class);
@@ -89,7 +95,12 @@ public final class CaptureService implements ChangeflowService {
         return t;
     });
     private final Thread leaseThread = new Thread(this::captureWhileHoldingTheLease, "changeflow-capture-lease");
+    private final CaptureSettings.Delivery delivery;
+    private final AtomicInteger leaseHeld = new AtomicInteger();
     private volatile boolean closing;
+    /** Set while the lease thread stops the engine on purpose, so the engine's stop is not taken for a failure. */
+    private volatile boolean stopRequested;
+    /** The at-least-once sender, shared by every tenure of the lease; null in exactly-once mode. */
     private KafkaSender<String, byte[]> sender;
     private RecordConverter converter;
     private CaptureMetrics metrics;
@@ -106,6 +117,7 @@ public final class CaptureService implements ChangeflowService {
         this.tables = Arrays.stream(settings.get(CaptureSettings.TABLES).split(",")).map(String::trim).toList();
         this.heartbeatTable = settings.get(CaptureSettings.HEARTBEAT_TABLE);
         this.router = TopicRouter.fromSettings(settings);
+        this.delivery = settings.get(CaptureSettings.DELIVERY);
         // Fail now, not after the engine started, on any setting that does not parse.
         CaptureSettings.ALL.forEach(settings::find);
         settings.get(Mode.SETTING);
@@ -138,7 +150,12 @@ public final class CaptureService implements ChangeflowService {
                 KafkaReachability.check(admin, bootstrap, timeout);
                 new TopicProvisioner(admin, settings.get(Mode.SETTING)).provision(CaptureTopics.specs(settings));
             }
-            sender = KafkaSender.create(SenderOptions.<String, byte[]>create(ProducerSettings.of(settings, bootstrap)).maxInFlight(1024));
+            if (delivery == CaptureSettings.Delivery.AT_LEAST_ONCE) {
+                sender = KafkaSender.create(SenderOptions.<String, byte[]>create(ProducerSettings.of(settings, bootstrap))
+                        .maxInFlight(1024));
+            }
+            registry.gauge("changeflow.capture.lease.held", io.micrometer.core.instrument.Tags.of("slot",
+                    settings.get(CaptureSettings.SLOT)), leaseHeld);
             converter = new RecordConverter(Set.of(heartbeatTable.substring(heartbeatTable.indexOf('.') + 1)));
             metrics = new CaptureMetrics(registry, Clock.systemUTC());
             slotMonitor = SlotMonitor.start(endpoint, settings.get(CaptureSettings.SLOT),
@@ -148,8 +165,8 @@ public final class CaptureService implements ChangeflowService {
                     settings.get(CaptureSettings.LAG_CHECK_INTERVAL));
             transition(State.STARTING, State.RUNNING);
             leaseThread.start();
-            LOG.info("Capture started: tables {} via slot {} to {}", tables, settings.get(CaptureSettings.SLOT),
-                    bootstrap);
+            LOG.info("Capture started: tables {} via slot {} to {}, {}", tables, settings.get(CaptureSettings.SLOT),
+                    bootstrap, delivery.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail(e);
@@ -224,21 +241,25 @@ public final class CaptureService implements ChangeflowService {
     }
 
     /**
-     * The lease thread: waits for the slot's lease (logging who holds it), runs the engine while holding it, and stops
-     * the engine as soon as the lease is lost, for example because {@code changeflow slot reset --stop-capture} ended
-     * the lease's session; then waits for the lease again. Postgres being unreachable loses the lease too; the thread
-     * reconnects every second.
+     * The lease thread: waits for the slot's lease (logging who holds it), then, holding it: ends any session still
+     * streaming from the slot (a capture that lost its lease), opens the batch writer (in exactly-once mode this
+     * initializes the deployment's transactions, fencing earlier instances), and runs the engine. It stops the engine
+     * as soon as the lease is lost, for example because its holder's machine vanished from Postgres's view or
+     * {@code changeflow slot reset --stop-capture} ended the lease's session, and waits for the lease again. Postgres
+     * being unreachable loses the lease too; the thread reconnects every second. Only an engine failure while the
+     * lease is held fails the capture.
      */
     private void captureWhileHoldingTheLease() {
         String slot = settings.get(CaptureSettings.SLOT);
         boolean reportedWaiting = false;
         while (!closing) {
-            try (Connection lease = endpoint.connect()) {
-                CaptureLease.prepare(lease, CaptureLease.standbyName(slot));
-                while (!closing && !CaptureLease.tryAcquire(lease, slot)) {
+            try (Connection connection = endpoint.connect()) {
+                LeaseSession lease = new LeaseSession(connection);
+                CaptureLease.prepare(connection, CaptureLease.standbyName(slot));
+                while (!closing && !CaptureLease.tryAcquire(connection, slot)) {
                     if (!reportedWaiting) {
-                        LOG.info("Waiting for the capture lease of slot {}, held by {}", slot,
-                                CaptureLease.holder(lease, slot).map(Object::toString).orElse("(released)"));
+                        LOG.info("Standing by: waiting for the capture lease of slot {}, held by {}", slot,
+                                CaptureLease.holder(connection, slot).map(Object::toString).orElse("(released)"));
                         reportedWaiting = true;
                     }
                     TimeUnit.MILLISECONDS.sleep(LEASE_POLL.toMillis());
@@ -247,22 +268,16 @@ public final class CaptureService implements ChangeflowService {
                     return;
                 }
                 reportedWaiting = false;
-                CaptureLease.rename(lease, CaptureLease.activeName(slot));
-                LOG.info("Holding the capture lease of slot {}; starting the engine", slot);
-                CompletableFuture<Void> engineStopped = startEngine();
-                while (!closing && !engineStopped.isDone()) {
-                    if (!CaptureLease.alive(lease)) {
-                        LOG.warn("Lost the capture lease of slot {} (its session ended); stopping the engine", slot);
-                        break;
-                    }
-                    try {
-                        engineStopped.get(LEASE_POLL.toMillis(), TimeUnit.MILLISECONDS);
-                    } catch (TimeoutException | ExecutionException e) {
-                        // Still running, or stopped: the loop condition decides.
-                    }
+                CaptureLease.rename(connection, CaptureLease.activeName(slot));
+                int ended = CaptureLease.endStreamer(connection, slot, Duration.ofSeconds(30));
+                if (ended > 0) {
+                    LOG.warn("Slot {} was still streamed by process {}, a capture that lost its lease; ended it", slot,
+                            ended);
                 }
-                stopEngine();
-                if (engineStopped.isCompletedExceptionally()) {
+                Throwable failure = runEngineWhileHolding(lease, slot);
+                if (failure != null) {
+                    LOG.error("Capture failed", failure);
+                    fail(failure);
                     return;
                 }
             } catch (SQLException e) {
@@ -283,16 +298,78 @@ public final class CaptureService implements ChangeflowService {
                 LOG.error("Capture failed", e);
                 fail(e);
                 return;
+            } finally {
+                leaseHeld.set(0);
             }
         }
     }
 
+    /**
+     * Runs the engine while {@code lease} is held: until it is lost, capture closes, or the engine stops by itself.
+     *
+     * @return the engine's failure if it failed while the lease was held; null otherwise (wait for the lease again)
+     */
+    private Throwable runEngineWhileHolding(LeaseSession lease, String slot) throws InterruptedException {
+        BatchWriter writer;
+        try {
+            writer = delivery == CaptureSettings.Delivery.EXACTLY_ONCE
+                    ? TransactionalBatchWriter.open(ProducerSettings.transactional(settings, bootstrap),
+                            DebeziumProperties.engineName(slot), settings.get(CaptureSettings.OFFSETS_TOPIC),
+                            lease::alive)
+                    : new AcknowledgedBatchWriter(sender);
+        } catch (TransactionalBatchWriter.LeaseLostException e) {
+            LOG.warn("Lost the capture lease of slot {} while taking over; standing by again", slot);
+            return null;
+        }
+        leaseHeld.set(1);
+        LOG.info("Holding the capture lease of slot {}; starting the engine ({} delivery)", slot,
+                delivery.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+        try {
+            CompletableFuture<Void> engineStopped = startEngine(writer);
+            boolean lost = false;
+            while (!closing && !engineStopped.isDone()) {
+                if (!lease.alive()) {
+                    LOG.warn("Lost the capture lease of slot {} (its session ended); stopping the engine", slot);
+                    lost = true;
+                    break;
+                }
+                try {
+                    engineStopped.get(LEASE_POLL.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | ExecutionException e) {
+                    // Still running, or stopped: the loop condition decides.
+                }
+            }
+            stopEngine();
+            if (!engineStopped.isCompletedExceptionally() || lost || closing) {
+                return null;
+            }
+            Throwable cause = engineStopped.handle((ok, error) -> error).join();
+            if (causedByLeaseLoss(cause) || !lease.alive()) {
+                LOG.warn("Capture engine stopped after losing the capture lease of slot {}: {}", slot, cause.toString());
+                return null;
+            }
+            return cause;
+        } finally {
+            writer.close();
+        }
+    }
+
+    private static boolean causedByLeaseLoss(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof TransactionalBatchWriter.LeaseLostException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Starts a new engine on the engine thread; the future completes when it stops (exceptionally if it failed). */
-    private CompletableFuture<Void> startEngine() {
+    private CompletableFuture<Void> startEngine(BatchWriter writer) {
         CompletableFuture<Void> stopped = new CompletableFuture<>();
+        stopRequested = false;
         engine = DebeziumEngine.create(ChangeEventFormat.of(io.debezium.embedded.Connect.class))
                 .using(DebeziumProperties.of(settings, endpoint, bootstrap, tables, heartbeatTable))
-                .notifying(new KafkaBatchPublisher(sender, converter, router, metrics,
+                .notifying(new KafkaBatchPublisher(writer, converter, router, metrics,
                         new SnapshotProgress(endpoint, tables, registry)))
                 .using((success, message, error) -> onEngineStopped(success, message, error, stopped))
                 .build();
@@ -306,6 +383,7 @@ public final class CaptureService implements ChangeflowService {
         if (running == null) {
             return;
         }
+        stopRequested = true;
         try {
             running.close();
         } catch (IOException | RuntimeException e) {
@@ -313,6 +391,23 @@ public final class CaptureService implements ChangeflowService {
             LOG.warn("Engine did not close cleanly: {}", e.toString());
         }
         engine = null;
+    }
+
+    /**
+     * The lease's session, shared by the lease thread's watchdog and the transactional writer's checks; one statement
+     * at a time.
+     */
+    private static final class LeaseSession {
+        private final Connection connection;
+
+        LeaseSession(Connection connection) {
+            this.connection = connection;
+        }
+
+        /** Whether the session still answers, and so still holds the lease it took. */
+        synchronized boolean alive() {
+            return CaptureLease.alive(connection);
+        }
     }
 
     private static void sleepQuietly(Duration duration) {
@@ -323,12 +418,17 @@ public final class CaptureService implements ChangeflowService {
         }
     }
 
+    /** Completes {@code stopped}; the lease thread decides whether a failure fails the capture. */
     private void onEngineStopped(boolean success, String message, Throwable error, CompletableFuture<Void> stopped) {
         if (error != null || !success) {
+            if (stopRequested) {
+                // Stopping on purpose (lease lost, closing): the batch in hand may have been cut short.
+                LOG.warn("Capture engine stopped while being stopped: {}", message);
+                stopped.complete(null);
+                return;
+            }
             LOG.error("Capture engine stopped: {}", message, error);
-            Throwable cause = error != null ? error : new IllegalStateException(message);
-            stopped.completeExceptionally(cause);
-            fail(cause);
+            stopped.completeExceptionally(error != null ? error : new IllegalStateException(message));
         } else {
             LOG.info("Capture engine stopped: {}", message);
             stopped.complete(null);

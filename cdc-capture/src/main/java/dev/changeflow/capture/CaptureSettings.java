@@ -1,6 +1,7 @@
 package dev.changeflow.capture;
 
 import dev.changeflow.config.Setting;
+import dev.changeflow.config.Settings;
 import dev.changeflow.router.topics.TopicSettings;
 import java.time.Duration;
 import java.util.Arrays;
@@ -18,6 +19,20 @@ public final class CaptureSettings {
         INITIAL,
         /** Never snapshot; stream changes from the slot's position. */
         NO_DATA
+    }
+
+    /** What a crash of capture may do to the change topics. */
+    public enum Delivery {
+        /**
+         * Each batch of changes is one Kafka transaction together with its source offsets: after a crash, a failover
+         * or a zombie, {@code read_committed} readers see every change exactly once.
+         */
+        EXACTLY_ONCE,
+        /**
+         * Batches are acknowledged by Kafka and offsets written every offset-flush interval: a crash re-publishes the
+         * changes since the last flush (same eventIds). Slightly cheaper; for clusters without transactions.
+         */
+        AT_LEAST_ONCE
     }
 
     public static final Setting<String> SLOT = Setting.string("changeflow.capture.slot",
@@ -49,10 +64,22 @@ public final class CaptureSettings {
             "Compacted Kafka topic holding capture's source offsets, so any machine can take over.",
             "changeflow.capture-offsets");
 
+    public static final Setting<Delivery> DELIVERY = Setting.oneOf("changeflow.capture.delivery",
+            "exactly_once: each batch of changes and its source offsets are one Kafka transaction, so read_committed "
+                    + "consumers see every change once, also after a crash or failover; at_least_once: a crash "
+                    + "re-publishes up to one offset-flush interval of changes (same eventIds).",
+            Delivery.class, Delivery.EXACTLY_ONCE);
+
+    public static final Setting<String> TRANSACTIONAL_ID = Setting.string("changeflow.capture.transactional-id",
+            "Kafka transactional id of capture in exactly_once mode; the same for every instance of one deployment, "
+                    + "so a new active instance fences the old one. Default: changeflow-capture-<slot>.", null)
+            .withValidation("letters, digits, '.', '_' and '-', at most 200", v -> v.matches("[A-Za-z0-9._-]{1,200}"));
+
     public static final Setting<Duration> OFFSET_FLUSH_INTERVAL = Setting.duration(
             "changeflow.capture.offset-flush-interval",
-            "How often acknowledged positions are written to the offsets topic and confirmed to the slot. A crash "
-                    + "re-publishes at most this much (as duplicates with the same eventId).",
+            "How often published positions are confirmed to the slot (so Postgres may recycle WAL); in at_least_once "
+                    + "mode also how often they are written to the offsets topic, and so how much a crash re-publishes "
+                    + "(as duplicates with the same eventId).",
             Duration.ofSeconds(1));
 
     public static final Setting<Duration> POLL_INTERVAL = Setting.duration("changeflow.capture.poll-interval",
@@ -123,10 +150,20 @@ public final class CaptureSettings {
 
     /** Every setting above, in documentation order. */
     public static final List<Setting<?>> ALL = List.of(SLOT, PUBLICATION, TABLES, SNAPSHOT_MODE,
-            ALLOW_PARTIAL_REPLICA_IDENTITY, OFFSETS_TOPIC, OFFSET_FLUSH_INTERVAL, POLL_INTERVAL, MAX_BATCH_SIZE,
+            ALLOW_PARTIAL_REPLICA_IDENTITY, OFFSETS_TOPIC, DELIVERY, TRANSACTIONAL_ID, OFFSET_FLUSH_INTERVAL, POLL_INTERVAL, MAX_BATCH_SIZE,
             MAX_QUEUE_SIZE, HEARTBEAT_INTERVAL, HEARTBEAT_QUERY, HEARTBEAT_TABLE, TOPIC_PARTITIONS, LINGER,
             PRODUCER_BATCH_BYTES, STARTUP_TIMEOUT, SLOT_CHECK_INTERVAL, LAG_CHECK_INTERVAL,
             RETAINED_WAL_WARNING_MB);
+
+    /** The transactional id of the deployment configured by {@code settings}: {@link #TRANSACTIONAL_ID} if set. */
+    public static String transactionalId(Settings settings) {
+        return settings.find(TRANSACTIONAL_ID).orElseGet(() -> defaultTransactionalId(settings.get(SLOT)));
+    }
+
+    /** The transactional id of the capture of {@code slot} when {@link #TRANSACTIONAL_ID} is not set. */
+    public static String defaultTransactionalId(String slot) {
+        return "changeflow-capture-" + slot;
+    }
 
     private CaptureSettings() {
     }

@@ -50,13 +50,14 @@ public final class CaptureLease {
 
     /**
      * Tunes {@code session} for holding a lease: names it, and has the server probe the client every few seconds, so
-     * that a holder whose machine is gone loses the lease in about 25 s instead of hours.
+     * that a holder whose machine is gone loses the lease in about 11 s (5 s idle, then 3 probes 2 s apart) instead
+     * of hours. A standby polling every 500 ms then takes over well within 30 s of the machine's loss.
      */
     public static void prepare(Connection session, String applicationName) throws SQLException {
         try (Statement s = session.createStatement()) {
             s.execute("SET application_name = '" + applicationName.replace("'", "''") + "'");
-            s.execute("SET tcp_keepalives_idle = 10");
-            s.execute("SET tcp_keepalives_interval = 5");
+            s.execute("SET tcp_keepalives_idle = 5");
+            s.execute("SET tcp_keepalives_interval = 2");
             s.execute("SET tcp_keepalives_count = 3");
         }
     }
@@ -116,6 +117,44 @@ public final class CaptureLease {
                 rs.next();
                 return rs.getLong(1) > 0;
             }
+        }
+    }
+
+    /**
+     * Ends whatever session still streams from {@code slot}, for a new lease holder: a capture that lost its lease
+     * keeps its replication connection until it notices, or, when its machine is gone, until Postgres's
+     * {@code wal_sender_timeout} (a minute by default). Waits up to {@code timeout} for the slot to become free.
+     *
+     * @return the pid that was ended, or -1 if the slot was free
+     * @throws SQLException also when the slot is still in use after {@code timeout}
+     */
+    public static int endStreamer(Connection session, String slot, java.time.Duration timeout)
+            throws SQLException, InterruptedException {
+        int ended = -1;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Integer pid = null;
+            try (PreparedStatement s = session.prepareStatement(
+                    "SELECT active_pid FROM pg_replication_slots WHERE slot_name = ? AND active")) {
+                s.setString(1, slot);
+                try (ResultSet rs = s.executeQuery()) {
+                    if (rs.next()) {
+                        pid = rs.getInt(1);
+                    }
+                }
+            }
+            if (pid == null) {
+                return ended;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new SQLException("slot " + slot + " is still streamed by process " + pid + " after "
+                        + timeout.toSeconds() + " s");
+            }
+            if (pid != ended) {
+                terminate(session, pid);
+                ended = pid;
+            }
+            java.util.concurrent.TimeUnit.MILLISECONDS.sleep(100);
         }
     }
 

@@ -8,7 +8,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.function.ToIntFunction;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -78,54 +79,62 @@ public final class CaptureOffsets {
     }
 
     /**
-     * Removes every offset of {@code engineName}: tombstones its live keys, acknowledged by all in-sync replicas.
+     * Removes every offset of {@code engineName}: tombstones its live keys, in one transaction under the capture's
+     * {@code transactionalId}. Taking that id first fences the capture's producers and aborts their open transaction,
+     * so a capture that lost its lease cannot write offsets after these, and the offsets read are final.
      *
      * @return how many keys were cleared
      */
-    public static int clear(String bootstrap, String topic, String engineName) {
-        Map<ByteBuffer, byte[]> live = read(bootstrap, topic, engineName);
-        Map<ByteBuffer, byte[]> tombstones = new HashMap<>();
-        live.keySet().forEach(key -> tombstones.put(key, null));
-        write(bootstrap, topic, tombstones);
-        return live.size();
-    }
-
-    /** Writes {@code records} (a null value is a tombstone), acknowledged by all in-sync replicas. */
-    private static void write(String bootstrap, String topic, Map<ByteBuffer, byte[]> records) {
-        if (records.isEmpty()) {
-            return;
-        }
-        Map<String, Object> config = ProducerDefaults.durable(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-                "changeflow-slot-tool");
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config)) {
-            for (Map.Entry<ByteBuffer, byte[]> record : records.entrySet()) {
-                producer.send(new ProducerRecord<>(topic, record.getKey().array(), record.getValue())).get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while clearing capture offsets", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("Kafka refused to write capture offsets in " + topic + ": "
-                    + e.getCause(), e.getCause());
-        }
+    public static int clear(String bootstrap, String topic, String engineName, String transactionalId) {
+        return asCapture(bootstrap, transactionalId, producer -> {
+            Map<ByteBuffer, byte[]> tombstones = new HashMap<>();
+            read(bootstrap, topic, engineName).keySet().forEach(key -> tombstones.put(key, null));
+            write(producer, topic, tombstones);
+            return tombstones.size();
+        });
     }
 
     /**
      * Moves every offset of {@code engineName} to {@code lsn} (its {@code lsn}; the last processed and commit
      * positions and their transaction removed), so that the next capture streams from there: used when a slot is
      * recreated without a snapshot, because the connector refuses to start from a position its new slot lacks.
+     * Written like {@link #clear}, fencing the capture first.
      *
      * @return how many keys were moved (0 if the engine has no offsets; it then snapshots)
      */
-    public static int moveTo(String bootstrap, String topic, String engineName, long lsn) {
-        Map<ByteBuffer, byte[]> live = read(bootstrap, topic, engineName);
-        Map<ByteBuffer, byte[]> moved = new HashMap<>();
-        for (Map.Entry<ByteBuffer, byte[]> e : live.entrySet()) {
-            moved.put(e.getKey(), movedValue(e.getValue(), lsn));
+    public static int moveTo(String bootstrap, String topic, String engineName, String transactionalId, long lsn) {
+        return asCapture(bootstrap, transactionalId, producer -> {
+            Map<ByteBuffer, byte[]> moved = new HashMap<>();
+            read(bootstrap, topic, engineName).forEach((key, value) -> moved.put(key, movedValue(value, lsn)));
+            write(producer, topic, moved);
+            return moved.size();
+        });
+    }
+
+    /** Runs {@code action} with a producer that took over the capture's transactional id (fencing the capture's). */
+    private static int asCapture(String bootstrap, String transactionalId,
+            ToIntFunction<KafkaProducer<byte[], byte[]>> action) {
+        Map<String, Object> config = ProducerDefaults.durable(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                "changeflow-slot-tool");
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config)) {
+            producer.initTransactions();
+            return action.applyAsInt(producer);
+        } catch (KafkaException e) {
+            throw new IllegalStateException("Kafka refused to write capture offsets as " + transactionalId + ": " + e,
+                    e);
         }
-        write(bootstrap, topic, moved);
-        return moved.size();
+    }
+
+    /** Writes {@code records} (a null value is a tombstone) in one transaction. */
+    private static void write(KafkaProducer<byte[], byte[]> producer, String topic, Map<ByteBuffer, byte[]> records) {
+        if (records.isEmpty()) {
+            return;
+        }
+        producer.beginTransaction();
+        records.forEach((key, value) -> producer.send(new ProducerRecord<>(topic, key.array(), value)));
+        producer.commitTransaction();
     }
 
     /** An offset value moved to {@code lsn}. Pure; visible for tests. */

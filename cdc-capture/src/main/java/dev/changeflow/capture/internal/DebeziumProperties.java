@@ -58,10 +58,17 @@ public final class DebeziumProperties {
         p.setProperty("max.queue.size", Integer.toString(Math.max(settings.get(CaptureSettings.MAX_QUEUE_SIZE),
                 settings.get(CaptureSettings.MAX_BATCH_SIZE) + 1)));
         p.setProperty("record.processing.order", "ORDERED");
+        // On close, let the batch in hand finish (its Kafka round trip) instead of interrupting it after Debezium's
+        // default of one second, which a loaded machine exceeds.
+        p.setProperty("record.processing.shutdown.timeout.ms", "15000");
         // A connection lost to Postgres is retried by the connector rather than stopping capture.
         p.setProperty("errors.max.retries", "-1");
 
-        p.setProperty("offset.storage", "org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
+        // Exactly once: the publisher writes each batch's offsets in the batch's transaction; the store only reads
+        // what was committed. At least once: Kafka Connect's store writes them every flush interval.
+        p.setProperty("offset.storage", settings.get(CaptureSettings.DELIVERY) == CaptureSettings.Delivery.EXACTLY_ONCE
+                ? CommittedOffsetStore.class.getName()
+                : "org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
         p.setProperty("offset.storage.topic", settings.get(CaptureSettings.OFFSETS_TOPIC));
         p.setProperty("offset.storage.partitions", "1");
         p.setProperty("offset.storage.replication.factor",

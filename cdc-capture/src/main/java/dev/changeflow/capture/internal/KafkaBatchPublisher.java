@@ -3,11 +3,9 @@ package dev.changeflow.capture.internal;
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.RoutedChange;
 import dev.changeflow.router.TopicRouter;
-import dev.changeflow.router.subscription.Outages;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -16,29 +14,21 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import reactor.core.publisher.Flux;
-import reactor.kafka.sender.KafkaSender;
-import reactor.kafka.sender.SenderRecord;
-import reactor.util.retry.Retry;
 
 /**
- * Debezium's change consumer: converts each batch, publishes it with reactor-kafka's sender, and marks the batch
- * processed only after Kafka has acknowledged every record in it. A Kafka outage is retried with backoff for as long
- * as it lasts, never skipped; a re-sent batch may duplicate records already acknowledged, with the same eventIds.
+ * Debezium's change consumer: converts each batch, hands it to the {@link BatchWriter} of the delivery mode, and marks
+ * the batch processed only when the writer reports it durable (acknowledged by Kafka; in exactly-once mode, committed
+ * in one transaction with its offsets). A Kafka outage is retried by the writer for as long as it lasts, never
+ * skipped.
  *
- * <p>Publishing is pipelined one batch deep: batch N is handed to the producer before the engine waits for batch
- * N-1's acknowledgements, so reading and converting overlap with Kafka's round trip. The newest batch is settled when
- * the next one arrives; when capture is idle that is the next heartbeat, so offsets trail by at most one heartbeat
- * interval and a crash meanwhile only re-publishes (never loses) that batch.
+ * <p>Publishing overlaps one batch deep. When the writer pipelines (at least once), batch N is handed over before the
+ * engine waits for batch N-1, so reading and converting overlap with Kafka's round trip; the newest batch is settled
+ * when the next one arrives (when capture is idle, the next heartbeat), so offsets trail by at most one heartbeat
+ * interval and a crash meanwhile only re-publishes (never loses) that batch. In exactly-once mode batch N is converted
+ * while batch N-1's transaction commits, and handed over once it committed.
  */
 public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
-    private static final Logger LOG = LoggerFactory.getLogger(KafkaBatchPublisher.class);
-    private static final Duration FIRST_BACKOFF = Duration.ofMillis(200);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
-
-    private final KafkaSender<String, byte[]> sender;
+    private final BatchWriter writer;
     private final RecordConverter converter;
     private final TopicRouter router;
     private final CaptureMetrics metrics;
@@ -46,9 +36,9 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
     /** The batch handed to Kafka last and not yet settled; touched by the engine's thread only. */
     private InFlight inFlight;
 
-    public KafkaBatchPublisher(KafkaSender<String, byte[]> sender, RecordConverter converter, TopicRouter router,
+    public KafkaBatchPublisher(BatchWriter writer, RecordConverter converter, TopicRouter router,
             CaptureMetrics metrics, SnapshotProgress snapshot) {
-        this.sender = sender;
+        this.writer = writer;
         this.converter = converter;
         this.router = router;
         this.metrics = metrics;
@@ -59,45 +49,50 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
     public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
         List<ChangeEvent> events = new ArrayList<>(records.size());
-        List<SenderRecord<String, byte[], Void>> outgoing = new ArrayList<>(records.size());
+        List<ProducerRecord<String, byte[]>> outgoing = new ArrayList<>(records.size());
+        List<SourceRecord> source = new ArrayList<>(records.size());
         for (RecordChangeEvent<SourceRecord> record : records) {
+            source.add(record.record());
             Optional<ChangeEvent> event = converter.convert(record.record());
             if (event.isPresent()) {
                 events.add(event.get());
-                outgoing.add(SenderRecord.create(toProducerRecord(router.route(event.get())), null));
+                outgoing.add(toProducerRecord(router.route(event.get())));
             }
         }
-        // Hand this batch to the producer now; it keeps per-partition order across batches. Then settle the previous
-        // batch, whose acknowledgements arrived while this one was read and converted.
+        InFlight previous = inFlight;
+        if (previous != null && !writer.pipelines()) {
+            inFlight = null;
+            settle(previous, committer);
+            previous = null;
+        }
         long sentNanos = System.nanoTime();
-        CompletableFuture<Void> acknowledged = outgoing.isEmpty() ? null : send(outgoing);
-        if (acknowledged == null) {
+        CompletableFuture<Void> durable = writer.write(outgoing, source);
+        if (durable == null) {
             metrics.published(events, 0);
         } else {
             // Measured when Kafka acknowledges, not when the batch is settled (that waits for the next batch).
-            acknowledged.thenRun(() -> metrics.published(events, System.nanoTime() - sentNanos));
+            durable.thenRun(() -> metrics.published(events, System.nanoTime() - sentNanos));
         }
-        InFlight sent = new InFlight(records, events, acknowledged);
-        InFlight previous = inFlight;
+        InFlight sent = new InFlight(records, events, durable);
         inFlight = sent;
         if (previous != null) {
             settle(previous, committer);
         }
         if (outgoing.isEmpty()) {
-            // Nothing to wait for (heartbeats, ignored tables): settle at once, so an idle slot keeps advancing.
+            // No change events (heartbeats, ignored tables): settle at once, so an idle slot keeps advancing.
             inFlight = null;
             settle(sent, committer);
         }
     }
 
     /**
-     * Waits until Kafka acknowledged every record of {@code batch}, then marks its records processed. Runs on the
-     * engine's thread only, as Debezium's committer requires.
+     * Waits until {@code batch} is durable, then marks its records processed. Runs on the engine's thread only, as
+     * Debezium's committer requires.
      */
     private void settle(InFlight batch, DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
-        if (batch.acknowledged != null) {
-            await(batch.acknowledged);
+        if (batch.durable != null) {
+            await(batch.durable);
             batch.events.forEach(metrics::captured);
         }
         snapshot.published(batch.events);
@@ -109,33 +104,16 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
 
     /** A batch handed to Kafka and not yet marked processed. */
     private record InFlight(List<RecordChangeEvent<SourceRecord>> records, List<ChangeEvent> events,
-            CompletableFuture<Void> acknowledged) {
+            CompletableFuture<Void> durable) {
     }
 
-    /**
-     * Sends a batch; the future completes when Kafka acknowledged all of it. An outage is retried with backoff for as
-     * long as it lasts (re-sending the batch, so already-acknowledged records may be duplicated with the same eventId);
-     * any other failure completes the future exceptionally.
-     */
-    private CompletableFuture<Void> send(List<SenderRecord<String, byte[], Void>> outgoing) {
-        return sender.send(Flux.fromIterable(outgoing))
-                .doOnNext(result -> {
-                    if (result.exception() != null) {
-                        throw reactor.core.Exceptions.propagate(result.exception());
-                    }
-                })
-                .then()
-                .retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_BACKOFF).maxBackoff(MAX_BACKOFF)
-                        .filter(Outages::isOutage)
-                        .doBeforeRetry(signal -> LOG.warn("Kafka unavailable ({}); retrying batch of {} (attempt {})",
-                                signal.failure().toString(), outgoing.size(), signal.totalRetries() + 1)))
-                .toFuture();
-    }
-
-    private static void await(CompletableFuture<Void> acknowledged) throws InterruptedException {
+    private static void await(CompletableFuture<Void> durable) throws InterruptedException {
         try {
-            acknowledged.get();
+            durable.get();
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof TransactionalBatchWriter.LeaseLostException lost) {
+                throw lost;
+            }
             throw new IllegalStateException("Kafka rejected a batch: " + e.getCause(), e.getCause());
         }
     }

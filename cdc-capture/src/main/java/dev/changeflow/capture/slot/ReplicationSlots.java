@@ -15,10 +15,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,12 +68,19 @@ public final class ReplicationSlots {
     private final String bootstrap;
     private final String offsetsTopic;
     private final Duration stopTimeout;
+    private final Function<String, String> transactionalIdOf;
 
-    public ReplicationSlots(PostgresEndpoint endpoint, String bootstrap, String offsetsTopic, Duration stopTimeout) {
+    /**
+     * @param transactionalIdOf the transactional id of the capture of a slot, taken over to fence that capture when
+     *     its offsets are cleared or moved
+     */
+    public ReplicationSlots(PostgresEndpoint endpoint, String bootstrap, String offsetsTopic, Duration stopTimeout,
+            Function<String, String> transactionalIdOf) {
         this.endpoint = endpoint;
         this.bootstrap = bootstrap;
         this.offsetsTopic = offsetsTopic;
         this.stopTimeout = stopTimeout;
+        this.transactionalIdOf = transactionalIdOf;
     }
 
     /**
@@ -80,9 +89,12 @@ public final class ReplicationSlots {
      * @throws dev.changeflow.config.ConfigException naming the first missing or bad setting
      */
     public static ReplicationSlots from(Settings settings) {
+        String configuredSlot = settings.get(CaptureSettings.SLOT);
+        String configuredId = CaptureSettings.transactionalId(settings);
         return new ReplicationSlots(PostgresEndpoint.from(settings),
                 settings.get(ConnectionSettings.KAFKA_BOOTSTRAP).trim(), settings.get(CaptureSettings.OFFSETS_TOPIC),
-                Duration.ofSeconds(60));
+                Duration.ofSeconds(60), slot -> slot.equals(configuredSlot) ? configuredId
+                        : CaptureSettings.defaultTransactionalId(slot));
     }
 
     /** Every logical replication slot of the database, by name. */
@@ -176,7 +188,7 @@ public final class ReplicationSlots {
             }
             if (mode == Reset.FROM_NOW) {
                 int moved = CaptureOffsets.moveTo(bootstrap, offsetsTopic, DebeziumProperties.engineName(slot),
-                        CaptureOffsets.parseLsn(lsn));
+                        transactionalIdOf.apply(slot), CaptureOffsets.parseLsn(lsn));
                 log.accept("moved " + moved + " capture offset key(s) of slot " + slot + " to LSN " + lsn);
             }
             log.accept("created slot " + slot + " at LSN " + lsn + (mode == Reset.RESNAPSHOT
@@ -286,7 +298,8 @@ public final class ReplicationSlots {
     }
 
     private int clearOffsets(String slot, Consumer<String> log) {
-        int cleared = CaptureOffsets.clear(bootstrap, offsetsTopic, DebeziumProperties.engineName(slot));
+        int cleared = CaptureOffsets.clear(bootstrap, offsetsTopic, DebeziumProperties.engineName(slot),
+                transactionalIdOf.apply(slot));
         log.accept("cleared " + cleared + " capture offset key(s) of slot " + slot + " in " + offsetsTopic);
         return cleared;
     }
