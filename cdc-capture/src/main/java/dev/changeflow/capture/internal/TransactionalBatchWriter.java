@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -166,7 +167,7 @@ public final class TransactionalBatchWriter implements BatchWriter {
             producer.close(Duration.ZERO);
             producer = null;
         }
-        if (error instanceof ProducerFencedException) {
+        if (fenced(error)) {
             if (!leaseHeld.getAsBoolean()) {
                 return new LeaseLostException("capture lost its lease and its producer " + transactionalId()
                         + " was fenced by the new capture; it writes nothing more", error);
@@ -174,6 +175,19 @@ public final class TransactionalBatchWriter implements BatchWriter {
             return new FencedWhileLeasedException(error);
         }
         return error instanceof RuntimeException r ? r : new IllegalStateException(error);
+    }
+
+    /**
+     * Whether {@code error} says another producer initialized our transactional id: fenced outright, or (with
+     * Kafka's transaction protocol version 2) a produce request refused for its old epoch.
+     */
+    private static boolean fenced(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Retry retries(String what) {
