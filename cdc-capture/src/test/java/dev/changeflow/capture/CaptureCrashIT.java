@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,10 +30,7 @@ class CaptureCrashIT {
         try (CaptureHarness h = new CaptureHarness()) {
             List<Received> received = crashRepeatedly(h, 5, "exactly-once");
 
-            Map<String, Long> copies = received.stream().collect(Collectors.groupingBy(r -> r.event().eventId(),
-                    Collectors.counting()));
-            assertThat(copies.entrySet()).as("eventIds received more than once")
-                    .filteredOn(e -> e.getValue() > 1).isEmpty();
+            ContinuousWrites.assertEachEventOnce(received);
         }
     }
 
@@ -79,16 +75,7 @@ class CaptureCrashIT {
             writes.stop();
             Set<String> committed = writes.committed();
 
-            List<Received> received;
-            try {
-                received = h.awaitEvents(events -> ContinuousWrites.seen(events).containsAll(committed),
-                        Duration.ofMinutes(2));
-            } catch (org.awaitility.core.ConditionTimeoutException e) {
-                Set<String> missing = new HashSet<>(committed);
-                missing.removeAll(ContinuousWrites.seen(h.awaitCount(0, Duration.ofSeconds(5))));
-                throw new AssertionError(missing.size() + " of " + committed.size() + " committed changes missing,"
-                        + " e.g. " + missing.stream().limit(5).toList() + "; logs in " + logs.toAbsolutePath(), e);
-            }
+            List<Received> received = ContinuousWrites.awaitAllDelivered(h, committed, Duration.ofMinutes(2));
             assertThat(committed).hasSizeGreaterThan(300 * kills);
 
             assertThat(last.terminate()).as("JVM exit status after SIGTERM").isEqualTo(143);

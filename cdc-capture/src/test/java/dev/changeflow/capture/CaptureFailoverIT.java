@@ -3,7 +3,6 @@ package dev.changeflow.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.changeflow.capture.CaptureHarness.Received;
 import dev.changeflow.capture.internal.CaptureLease;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,11 +10,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -108,20 +104,7 @@ class CaptureFailoverIT {
 
     /** Every committed change arrives, each eventId once, for a read_committed consumer. */
     private static void assertExactlyOnce(CaptureHarness h, Set<String> committed) {
-        List<Received> received;
-        try {
-            received = h.awaitEvents(events -> ContinuousWrites.seen(events).containsAll(committed),
-                    Duration.ofSeconds(90));
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            Set<String> missing = new HashSet<>(committed);
-            missing.removeAll(ContinuousWrites.seen(h.awaitCount(0, Duration.ofSeconds(5))));
-            throw new AssertionError(missing.size() + " of " + committed.size() + " committed changes missing, e.g. "
-                    + missing.stream().limit(5).toList(), e);
-        }
-        Map<String, Long> copies = received.stream().collect(Collectors.groupingBy(r -> r.event().eventId(),
-                Collectors.counting()));
-        assertThat(copies.entrySet()).as("eventIds received more than once").filteredOn(e -> e.getValue() > 1)
-                .isEmpty();
+        ContinuousWrites.assertEachEventOnce(ContinuousWrites.awaitAllDelivered(h, committed, Duration.ofSeconds(90)));
     }
 
     /** The application names of the capture sessions of {@code h}'s slot (holding or waiting for its lease). */

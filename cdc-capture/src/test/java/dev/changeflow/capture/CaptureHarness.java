@@ -33,7 +33,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 final class CaptureHarness implements AutoCloseable {
     final PostgresServer postgres = SharedServers.postgres();
-    final KafkaServer kafka = SharedServers.kafka();
+    final KafkaServer kafka;
     final String id = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
     final String database;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -48,6 +48,12 @@ final class CaptureHarness implements AutoCloseable {
     }
 
     CaptureHarness() throws SQLException {
+        this(SharedServers.kafka());
+    }
+
+    /** A world whose topics are on {@code kafka} instead of the shared broker. */
+    CaptureHarness(KafkaServer kafka) throws SQLException {
+        this.kafka = kafka;
         database = postgres.createDatabase("capture");
         SchemaMigrations.apply(postgres.dataSource(database));
         settings.put("CHANGEFLOW_POSTGRES_URL", postgres.jdbcUrl(database) + "?user=" + postgres.user());

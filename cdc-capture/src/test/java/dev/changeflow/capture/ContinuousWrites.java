@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.changeflow.capture.CaptureHarness.Received;
 import java.sql.Connection;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -15,6 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * An application writing all the time: every 2 ms it inserts a task or retitles one (each title unique), and
@@ -59,6 +63,31 @@ final class ContinuousWrites implements AutoCloseable {
         return events.stream().filter(r -> r.event().table().equals("tasks") && r.event().after() != null)
                 .map(r -> r.event().after().get("id") + "|" + r.event().after().get("title"))
                 .collect(Collectors.toSet());
+    }
+
+    /**
+     * Waits until every change in {@code committed} was received from {@code h}'s topics, and fails naming what is
+     * missing otherwise.
+     *
+     * @return everything received
+     */
+    static List<Received> awaitAllDelivered(CaptureHarness h, Set<String> committed, Duration timeout) {
+        try {
+            return h.awaitEvents(events -> seen(events).containsAll(committed), timeout);
+        } catch (ConditionTimeoutException e) {
+            Set<String> missing = new HashSet<>(committed);
+            missing.removeAll(seen(h.awaitCount(0, Duration.ofSeconds(5))));
+            throw new AssertionError(missing.size() + " of " + committed.size() + " committed changes missing, e.g. "
+                    + missing.stream().limit(5).toList(), e);
+        }
+    }
+
+    /** Asserts that no eventId occurs twice in {@code received}. */
+    static void assertEachEventOnce(List<Received> received) {
+        Map<String, Long> copies = received.stream().collect(Collectors.groupingBy(r -> r.event().eventId(),
+                Collectors.counting()));
+        assertThat(copies.entrySet()).as("eventIds received more than once").filteredOn(e -> e.getValue() > 1)
+                .isEmpty();
     }
 
     private void writeOne() {

@@ -2,16 +2,21 @@ package dev.changeflow.capture.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.router.topics.ProducerDefaults;
+import dev.changeflow.stack.KafkaServer;
 import dev.changeflow.stack.SharedServers;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -28,6 +33,7 @@ import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.storage.OffsetBackingStore;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The exactly-once writer on a real broker: a batch and its offsets in one transaction, fencing of an earlier instance,
@@ -126,6 +132,42 @@ class TransactionalBatchWriterIT {
         }
     }
 
+    @Test
+    void aBatchCaughtInAKafkaOutageIsRetriedUntilKafkaIsBackAndCommittedOnce(@TempDir Path dir)
+            throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        KafkaServer own = KafkaServer.startPersistent(dir, port);
+        try {
+            String bootstrap = own.bootstrapServers();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                admin.createTopics(List.of(new NewTopic(changes, 3, (short) 1), new NewTopic(offsets, 1, (short) 1)
+                        .configs(Map.of("cleanup.policy", "compact")))).all().get();
+            }
+            Map<String, Object> config = ProducerDefaults.durable(
+                    Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), "writer-test");
+            config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
+            // Kafka's client gives up on a blocking call after 1 s instead of 60 s, so the commit times out.
+            config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
+            try (TransactionalBatchWriter writer = TransactionalBatchWriter.open(config, ENGINE, offsets, () -> true)) {
+                writer.write(changes("before", 1), source(1)).get(30, TimeUnit.SECONDS);
+                own.close();
+                CompletableFuture<Void> during = writer.write(changes("during", 4), source(2));
+                await("the batch waits while Kafka is away").during(Duration.ofSeconds(4))
+                        .atMost(Duration.ofSeconds(10)).until(() -> !during.isDone());
+                own = KafkaServer.startPersistent(dir, port);
+                during.get(90, TimeUnit.SECONDS);
+            }
+            assertThat(committedValues(bootstrap, changes))
+                    .containsExactlyInAnyOrder("before0", "during0", "during1", "during2", "during3");
+            assertThat(storedLsn(bootstrap)).isEqualTo(2);
+        } finally {
+            own.close();
+        }
+    }
+
     private TransactionalBatchWriter open(AtomicBoolean lease) {
         Map<String, Object> config = durable();
         config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
@@ -145,6 +187,10 @@ class TransactionalBatchWriterIT {
     }
 
     private long storedLsn() {
+        return storedLsn(bootstrap);
+    }
+
+    private long storedLsn(String bootstrap) {
         Map<ByteBuffer, byte[]> stored = CaptureOffsets.read(bootstrap, offsets, ENGINE);
         assertThat(stored).hasSize(1);
         String value = new String(stored.values().iterator().next(), StandardCharsets.UTF_8);
@@ -153,6 +199,10 @@ class TransactionalBatchWriterIT {
 
     /** Every value in {@code topic} as a read_committed consumer sees it. */
     private List<String> committedValues(String topic) {
+        return committedValues(bootstrap, topic);
+    }
+
+    private static List<String> committedValues(String bootstrap, String topic) {
         List<String> values = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
