@@ -72,12 +72,21 @@ public final class ServiceLifecycle {
      * Asks every watched subscription that still runs to rebalance ({@code POST /consumer/rebalance}).
      *
      * @return their consumer groups; empty if none runs
+     * @throws IllegalStateException naming the group whose consumer did not accept the request within 10 s
      */
     public java.util.List<String> requestRebalance() {
         java.util.List<String> groups = new java.util.ArrayList<>();
         for (Subscription subscription : watched) {
             if (!subscription.whenTerminated().isDone()) {
-                subscription.requestRebalance();
+                try {
+                    subscription.requestRebalance().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while requesting a rebalance", e);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    throw new IllegalStateException("the consumer of group " + subscription.group()
+                            + " did not accept the rebalance request: " + e, e);
+                }
                 groups.add(subscription.group());
             }
         }

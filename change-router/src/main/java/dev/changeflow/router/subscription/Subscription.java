@@ -52,9 +52,12 @@ public interface Subscription extends AutoCloseable {
     /**
      * Asks the group to rebalance (Kafka's {@code enforceRebalance}): this member rejoins, and partitions may move
      * between members, as when one joins or leaves. Records in flight on a partition that moves finish and are
-     * committed first, as on any revocation. Returns at once; the rebalance happens on the consumer's next poll.
+     * committed first, as on any revocation. The rebalance happens on the consumer's next poll.
+     *
+     * @return completes once the consumer accepted the request; exceptionally if it could not (the subscription is
+     *     closing, or Kafka's consumer refused)
      */
-    void requestRebalance();
+    java.util.concurrent.CompletableFuture<Void> requestRebalance();
 
     /** Records fetched from Kafka and not yet finished, now. */
     int inFlight();

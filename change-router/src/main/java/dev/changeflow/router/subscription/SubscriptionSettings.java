@@ -104,7 +104,9 @@ public final class SubscriptionSettings {
             Duration.ofDays(30));
 
     public static final Setting<Duration> LAG_INTERVAL = Setting.duration("changeflow.subscription.lag-interval",
-            "How often the per-partition lag gauge is refreshed.", Duration.ofSeconds(5));
+            "How often the per-partition lag gauge is refreshed, and an idle, caught-up partition of a transactional "
+                    + "topic is committed past its transaction markers (so its committed lag reads 0, not 1).",
+            Duration.ofSeconds(5));
 
     public static final Setting<Duration> STARTUP_TIMEOUT = Setting.duration("changeflow.subscription.startup-timeout",
             "How long startup waits for Kafka to answer and for the subscribed topics to exist.",

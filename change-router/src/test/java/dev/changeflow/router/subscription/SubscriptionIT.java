@@ -61,6 +61,25 @@ class SubscriptionIT {
     }
 
     @Test
+    void aRequestedRebalanceIsAcceptedByTheConsumerAndHandlingGoesOn() throws Exception {
+        try (SubscriptionKit kit = new SubscriptionKit(4)) {
+            Set<String> handled = ConcurrentHashMap.newKeySet();
+            Subscription subscription = kit.start(kit.builder().options(options())
+                    .onEach(e -> Mono.fromRunnable(() -> handled.add(e.eventId()))));
+            kit.send(event(1, 1));
+            await("the first event handled").atMost(Duration.ofSeconds(30)).until(() -> handled.size() == 1);
+
+            subscription.requestRebalance().get(10, java.util.concurrent.TimeUnit.SECONDS);
+
+            kit.send(event(2, 1));
+            await("events after the rebalance handled").atMost(Duration.ofSeconds(30))
+                    .until(() -> handled.size() == 2);
+            await("the member holds every partition again").atMost(Duration.ofSeconds(30))
+                    .until(() -> subscription.assignment().size() == 4);
+        }
+    }
+
+    @Test
     void anUndecodableRecordAndAPoisonRecordGoToTheDeadLetterTopicWithTheirHeadersAndThePartitionMovesOn()
             throws Exception {
         try (SubscriptionKit kit = new SubscriptionKit(1)) {

@@ -24,8 +24,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -56,6 +58,26 @@ import reactor.util.retry.Retry;
  * {@code commitInterval}, on revocation (after waiting up to {@code rebalanceDrainTimeout} for fetched records), and on
  * close. Records of a partition no longer held, or arriving while closing, are dropped unacknowledged: the partition's
  * next owner handles them.
+ *
+ * <p>Transactional producers end each transaction with a commit (or abort) marker in every partition it wrote: a
+ * control record taking an offset that {@code read_committed} never returns, like the records of an aborted
+ * transaction. Committing the last acknowledged offset + 1 would leave a caught-up group 1 behind the end of such a
+ * partition forever. So every {@code lagInterval}, on the consumer's thread (where {@code poll} runs, so nothing is
+ * being fetched meanwhile), a partition is committed at the consumer's position, past those offsets, as Kafka Streams
+ * does, when all of this holds:
+ * <ul>
+ *   <li>the subscription is running and still holds the partition;
+ *   <li>every record {@code poll} returned for it is finished or dropped (its in-flight count is 0), and the highest
+ *       offset {@code poll} ever returned for it is below its acknowledged high-water mark {@code next};
+ *   <li>the last commit Kafka confirmed for it is at least {@code next} (the runtime's own commit of its acknowledged
+ *       records is done, so it cannot land after ours and move the offset back) and below the position.
+ * </ul>
+ * Why that skips no record: the position started at the partition's assignment, at or below {@code next}, and moved
+ * up only by {@code poll} returning every record the group can read in between. None of those has an offset of
+ * {@code next} or more, so the offsets from {@code next} to the position hold no record for this group: only markers
+ * and aborted records. A record dropped unacknowledged was returned by {@code poll}, so it lies below {@code next},
+ * which is already committed: the commit does not cover it anew. The commit is asynchronous; when it fails, the next
+ * tick tries again. The lag gauge of such a partition is its records behind the position, without the gap.
  */
 public final class ReactorKafkaSubscription implements Subscription {
     private static final Logger LOG = LoggerFactory.getLogger(ReactorKafkaSubscription.class);
@@ -79,6 +101,10 @@ public final class ReactorKafkaSubscription implements Subscription {
     private final Map<TopicPartition, Integer> laneOf = new ConcurrentHashMap<>();
     private final AtomicInteger nextLane = new AtomicInteger();
     private final Map<TopicPartition, AtomicLong> nextOffset = new ConcurrentHashMap<>();
+    /** Per partition held, the offset last committed, as Kafka confirmed it, or its position when assigned. */
+    private final Map<TopicPartition, Long> committedOffset = new ConcurrentHashMap<>();
+    /** The receiver's own consumer: the one {@code doOnConsumer} passes refuses to commit. */
+    private final AtomicReference<Consumer<?, ?>> kafkaConsumer = new AtomicReference<>();
     private final AtomicInteger activeUnits = new AtomicInteger();
     private final AtomicReference<ReceiverOffset> lastAcknowledged = new AtomicReference<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -96,6 +122,7 @@ public final class ReactorKafkaSubscription implements Subscription {
         this.receiver = KafkaReceiver.create(receiverOptions(clientProperties));
         this.pauser = new PartitionPauser(receiver, inFlight, this::partitionLimit);
         inFlight.onFetched(pauser::check);
+        inFlight.onCommitted(this::onCommitted);
     }
 
     /** Records one partition may have in flight before it is paused: its share of the queue, at least one poll. */
@@ -146,7 +173,18 @@ public final class ReactorKafkaSubscription implements Subscription {
                 .commitIntervalDuringDelay(100)
                 .closeTimeout(options.shutdownTimeout())
                 .addAssignListener(this::onAssigned)
-                .addRevokeListener(this::onRevoked);
+                .addRevokeListener(this::onRevoked)
+                .consumerListener(new ReceiverOptions.ConsumerListener() {
+                    @Override
+                    public void consumerAdded(String id, Consumer<?, ?> consumer) {
+                        kafkaConsumer.set(consumer);
+                    }
+
+                    @Override
+                    public void consumerRemoved(String id, Consumer<?, ?> consumer) {
+                        kafkaConsumer.compareAndSet(consumer, null);
+                    }
+                });
     }
 
     private void run() {
@@ -162,17 +200,7 @@ public final class ReactorKafkaSubscription implements Subscription {
                         spec.group()));
         lagRefresh = Flux.interval(options.lagInterval(), options.lagInterval())
                 .onBackpressureDrop()
-                .concatMap(tick -> receiver.doOnConsumer(consumer -> {
-                    for (TopicPartition tp : consumer.assignment()) {
-                        var behind = consumer.currentLag(tp);
-                        AtomicLong next = nextOffset.get(tp);
-                        if (behind.isPresent() && next != null) {
-                            long end = consumer.position(tp) + behind.getAsLong();
-                            metrics.lag(tp, Math.max(0, end - next.get()));
-                        }
-                    }
-                    return true;
-                }).onErrorResume(e -> Mono.empty()))
+                .concatMap(tick -> receiver.doOnConsumer(this::refreshLag).onErrorResume(e -> Mono.empty()))
                 .subscribe();
         // A safety net for resuming paused partitions when nothing else triggers a check.
         pauseCheck = Flux.interval(Duration.ofMillis(100)).onBackpressureDrop()
@@ -181,6 +209,51 @@ public final class ReactorKafkaSubscription implements Subscription {
                         pauser.check();
                     }
                 });
+    }
+
+    /**
+     * On the consumer's thread: sets each partition's lag gauge and commits the idle ones past their transaction
+     * markers (see the class comment).
+     */
+    private boolean refreshLag(Consumer<String, byte[]> consumer) {
+        Map<TopicPartition, OffsetAndMetadata> pastMarkers = new HashMap<>();
+        for (TopicPartition tp : consumer.assignment()) {
+            var behind = consumer.currentLag(tp);
+            AtomicLong nextHolder = nextOffset.get(tp);
+            if (behind.isEmpty() || nextHolder == null) {
+                continue;
+            }
+            long position = consumer.position(tp);
+            // In this order: a record dropped while closing is finished only after the state left RUNNING.
+            boolean idle = inFlight.current(tp) == 0;
+            long next = nextHolder.get();
+            idle = idle && inFlight.highestPolled(tp) < next && state.get() == State.RUNNING;
+            metrics.lag(tp, behind.getAsLong() + (idle ? 0 : Math.max(0, position - next)));
+            Long committed = committedOffset.get(tp);
+            if (idle && position > next && committed != null && committed >= next && committed < position
+                    && assigned.contains(tp)) {
+                pastMarkers.put(tp, new OffsetAndMetadata(position));
+            }
+        }
+        Consumer<?, ?> committer = kafkaConsumer.get();
+        if (!pastMarkers.isEmpty() && committer != null) {
+            committer.commitAsync(pastMarkers, (offsets, error) -> {
+                if (error != null) {
+                    LOG.debug("Subscription {}: committing {} past transaction markers failed ({}); retried later",
+                            spec.group(), offsets, error.toString());
+                }
+            });
+        }
+        return true;
+    }
+
+    /** On the consumer's thread: notes the offsets of a commit Kafka confirmed, ours or the receiver's. */
+    private void onCommitted(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        offsets.forEach((tp, offset) -> {
+            if (offset != null && assigned.contains(tp)) {
+                committedOffset.put(tp, offset.offset());
+            }
+        });
     }
 
     private int laneOf(TopicPartition partition) {
@@ -192,8 +265,11 @@ public final class ReactorKafkaSubscription implements Subscription {
         for (ReceiverPartition p : partitions) {
             TopicPartition tp = p.topicPartition();
             assigned.add(tp);
+            AtomicLong next = nextOffset.computeIfAbsent(tp, k -> new AtomicLong());
             try {
-                nextOffset.computeIfAbsent(tp, k -> new AtomicLong()).set(p.position());
+                long position = p.position();
+                next.set(position);
+                committedOffset.put(tp, position);
             } catch (RuntimeException e) {
                 LOG.debug("No position yet for {}: {}", tp, e.toString());
             }
@@ -206,6 +282,7 @@ public final class ReactorKafkaSubscription implements Subscription {
         for (ReceiverPartition p : partitions) {
             assigned.remove(p.topicPartition());
             nextOffset.remove(p.topicPartition());
+            committedOffset.remove(p.topicPartition());
             metrics.dropLag(p.topicPartition());
         }
         LOG.info("Subscription {} gave up {}", spec.group(), partitions.stream().map(ReceiverPartition::topicPartition)
@@ -350,13 +427,18 @@ public final class ReactorKafkaSubscription implements Subscription {
     }
 
     @Override
-    public void requestRebalance() {
+    public CompletableFuture<Void> requestRebalance() {
         LOG.info("Subscription {}: rebalance requested", spec.group());
-        receiver.doOnConsumer(consumer -> {
+        // On the consumer's thread, but on the consumer itself: reactor-kafka's proxy refuses enforceRebalance.
+        return receiver.doOnConsumer(proxy -> {
+            Consumer<?, ?> consumer = kafkaConsumer.get();
+            if (consumer == null) {
+                throw new IllegalStateException("the consumer of " + spec.group() + " is not running");
+            }
             consumer.enforceRebalance("requested by an operator");
             return true;
-        }).subscribe(ok -> { }, error -> LOG.warn("Subscription {}: rebalance request failed: {}", spec.group(),
-                error.toString()));
+        }).doOnError(error -> LOG.warn("Subscription {}: rebalance request failed: {}", spec.group(),
+                error.toString())).then().toFuture();
     }
 
     @Override
