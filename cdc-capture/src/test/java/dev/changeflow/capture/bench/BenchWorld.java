@@ -18,21 +18,16 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 
 /**
- * The benchmark's world on the embedded servers: one migrated database with seed rows, and the settings of the two
- * capture paths (each with its own slot, publication and offsets topic; the change topics belong to the real capture
- * path only).
+ * The benchmark's world on the embedded servers: one migrated database with seed rows, and the settings of the
+ * benchmark's paths (the no-op engine and capture in each delivery mode), each with its own slot, publication,
+ * offsets topic and change topics (the no-op engine publishes nothing to its change topics).
  */
 final class BenchWorld {
     static final List<String> TABLES = List.of("app.tasks", "app.projects");
@@ -58,7 +53,6 @@ final class BenchWorld {
         SchemaMigrations.apply(postgres.dataSource(database));
         common.put(ConnectionSettings.POSTGRES_URL.key(), postgres.jdbcUrl(database) + "?user=" + postgres.user());
         common.put(ConnectionSettings.KAFKA_BOOTSTRAP.key(), kafka.bootstrapServers());
-        common.put(RouterSettings.TOPIC_REPLACEMENT.key(), id + ".$1-changes");
         common.put(CaptureSettings.TOPIC_PARTITIONS.key(), "tasks=48,projects=12");
         common.put(CaptureSettings.REPLICATION_FACTOR.key(), "1");
         common.put(CaptureSettings.MIN_INSYNC_REPLICAS.key(), "1");
@@ -74,12 +68,17 @@ final class BenchWorld {
         seed(projectCount, seedTaskCount);
     }
 
-    /** Settings of one capture path: its own slot, publication and offsets topic. */
-    Settings settings(String path) {
+    /**
+     * Settings of one path: its own slot, publication, offsets topic and change topics ({@link #topic}), and its
+     * delivery mode (which overrides a {@code changeflow.capture.delivery} system property).
+     */
+    Settings settings(String path, CaptureSettings.Delivery delivery) {
         Map<String, String> values = new LinkedHashMap<>(common);
         values.put(CaptureSettings.SLOT.key(), slot(path));
         values.put(CaptureSettings.PUBLICATION.key(), slot(path) + "_pub");
         values.put(CaptureSettings.OFFSETS_TOPIC.key(), id + "." + path + ".offsets");
+        values.put(RouterSettings.TOPIC_REPLACEMENT.key(), id + "." + path + ".$1-changes");
+        values.put(CaptureSettings.DELIVERY.key(), delivery.name().toLowerCase(java.util.Locale.ROOT));
         return Settings.of(values);
     }
 
@@ -92,8 +91,9 @@ final class BenchWorld {
         return id + "_" + path;
     }
 
-    String topic(String table) {
-        return id + "." + table + "-changes";
+    /** The change topic of {@code table} ({@code tasks}, {@code projects}) of one path. */
+    String topic(String path, String table) {
+        return id + "." + path + "." + table + "-changes";
     }
 
     Connection sql() throws SQLException {
@@ -147,47 +147,9 @@ final class BenchWorld {
                 + "WHERE slot_name = '" + slot(path) + "'");
     }
 
-    /** Sum of the end offsets of the change topics: how many records have been appended to them (0 before any). */
-    long changeTopicRecords() throws Exception {
-        try (EndOffsets offsets = endOffsets()) {
-            return offsets.total();
-        }
-    }
-
-    /** A reusable reader of the change topics' end offsets; the topics must exist. */
-    EndOffsets endOffsets() throws Exception {
-        return new EndOffsets(Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers())),
-                List.of(topic("tasks"), topic("projects")));
-    }
-
-    /**
-     * The change topics' end offsets (high watermarks). With acks=all a record counts here once the broker has
-     * appended and committed it, which is when it acknowledges the write: the sum is the acknowledged writes.
-     */
-    static final class EndOffsets implements AutoCloseable {
-        private final Admin admin;
-        private final Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-
-        EndOffsets(Admin admin, List<String> topics) throws Exception {
-            this.admin = admin;
-            if (admin.listTopics().names().get().containsAll(topics)) {
-                admin.describeTopics(topics).allTopicNames().get().values().forEach(d -> d.partitions().forEach(
-                        p -> request.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest())));
-            }
-        }
-
-        long total() throws Exception {
-            if (request.isEmpty()) {
-                return 0;
-            }
-            return admin.listOffsets(request).all().get().values().stream()
-                    .mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
-        }
-
-        @Override
-        public void close() {
-            admin.close();
-        }
+    /** A watch of one path's change topics ({@code tasks}, {@code projects}); the topics must exist. */
+    ChangeTopicWatch watch(String path) throws Exception {
+        return new ChangeTopicWatch(kafka.bootstrapServers(), List.of(topic(path, "tasks"), topic(path, "projects")));
     }
 
     Array uuids(Connection c, Collection<UUID> ids) throws SQLException {
