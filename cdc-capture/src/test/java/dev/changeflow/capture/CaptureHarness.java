@@ -23,6 +23,7 @@ import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -112,15 +113,21 @@ final class CaptureHarness implements AutoCloseable {
     /** Polls both change topics until {@code done} holds for everything received so far. */
     List<Received> awaitEvents(Predicate<List<Received>> done, Duration timeout) {
         if (consumer == null) {
+            // Assigned, not subscribed: a group rebalance (a broker restarting) must not move the position back to
+            // the start, which would read everything twice.
             consumer = new KafkaConsumer<>(Map.of(
                     ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                    ConsumerConfig.GROUP_ID_CONFIG, id + "-verifier",
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                     ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                     ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000),
                     new StringDeserializer(), new ByteArrayDeserializer());
-            consumer.subscribe(List.of(topic("tasks"), topic("projects")));
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : List.of(topic("tasks"), topic("projects"))) {
+                await("topic " + topic).atMost(timeout).until(() -> !consumer.partitionsFor(topic).isEmpty());
+                consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
         }
         await("change events on " + topic("tasks") + " and " + topic("projects"))
                 .atMost(timeout).pollInterval(Duration.ofMillis(50)).until(() -> {
