@@ -32,11 +32,7 @@ class CaptureFailoverIT {
                 ContinuousWrites writes = new ContinuousWrites(connection, "failover");
                 CaptureProcess active = CaptureProcess.startStreaming(h, logs.resolve("active.log"));
                 CaptureProcess standby = CaptureProcess.start(h, logs.resolve("standby.log"))) {
-            writes.start();
-            CaptureCrashIT.awaitOffsetsStored(h);
-            standby.awaitLog(STANDING_BY, 1, Duration.ofSeconds(60));
-            int before = h.awaitCount(0, Duration.ofSeconds(5)).size();
-            h.awaitCount(before + 300, Duration.ofSeconds(60));
+            streamWithAStandby(h, writes, standby);
 
             assertThat(leaseSessions(h)).as("one capture holds the lease, the other waits")
                     .containsExactlyInAnyOrder(CaptureLease.activeName(h.id), CaptureLease.standbyName(h.id));
@@ -66,11 +62,7 @@ class CaptureFailoverIT {
                 ContinuousWrites writes = new ContinuousWrites(connection, "zombie");
                 CaptureProcess zombie = CaptureProcess.startStreaming(h, logs.resolve("zombie.log"));
                 CaptureProcess standby = CaptureProcess.start(h, logs.resolve("standby.log"))) {
-            writes.start();
-            CaptureCrashIT.awaitOffsetsStored(h);
-            standby.awaitLog(STANDING_BY, 1, Duration.ofSeconds(60));
-            int before = h.awaitCount(0, Duration.ofSeconds(5)).size();
-            h.awaitCount(before + 300, Duration.ofSeconds(60));
+            streamWithAStandby(h, writes, standby);
 
             // The active capture freezes mid-stream (a long GC pause, a suspended VM) and Postgres loses sight of it:
             // its lease session ends. Its replication connection stays, as it would until wal_sender_timeout.
@@ -95,11 +87,19 @@ class CaptureFailoverIT {
             assertThat(leaseSessions(h)).containsExactlyInAnyOrder(CaptureLease.activeName(h.id),
                     CaptureLease.standbyName(h.id));
 
-            int afterWake = h.awaitCount(0, Duration.ofSeconds(5)).size();
-            h.awaitCount(afterWake + 300, Duration.ofSeconds(60));
+            h.awaitMore(300, Duration.ofSeconds(60));
             writes.stop();
             assertExactlyOnce(h, writes.committed());
         }
+    }
+
+    /** Starts writing and waits until the active capture streams them and the other one stands by. */
+    private static void streamWithAStandby(CaptureHarness h, ContinuousWrites writes, CaptureProcess standby)
+            throws Exception {
+        writes.start();
+        CaptureCrashIT.awaitOffsetsStored(h);
+        standby.awaitLog(STANDING_BY, 1, Duration.ofSeconds(60));
+        h.awaitMore(300, Duration.ofSeconds(60));
     }
 
     /** Every committed change arrives, each eventId once, for a read_committed consumer. */

@@ -144,6 +144,12 @@ final class CaptureHarness implements AutoCloseable {
         return List.copyOf(received);
     }
 
+    /** Waits until {@code count} more events have arrived than so far (capture is streaming). */
+    List<Received> awaitMore(int count, Duration timeout) {
+        int before = awaitCount(0, Duration.ofSeconds(5)).size();
+        return awaitCount(before + count, timeout);
+    }
+
     /** Waits until at least {@code count} events have arrived. */
     List<Received> awaitCount(int count, Duration timeout) {
         return awaitEvents(events -> events.size() >= count, timeout);

@@ -27,8 +27,7 @@ class CaptureKafkaOutageIT {
             h.startCapture();
             writes.start();
             CaptureCrashIT.awaitOffsetsStored(h);
-            int before = h.awaitCount(0, Duration.ofSeconds(5)).size();
-            h.awaitCount(before + 300, Duration.ofSeconds(60));
+            h.awaitMore(300, Duration.ofSeconds(60));
 
             kafka.close();
             int atOutage = writes.count();

@@ -2,10 +2,12 @@ package dev.changeflow.cli;
 
 import static dev.changeflow.cli.Run.run;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.capture.testing.CapturedDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -32,7 +34,10 @@ class SlotAndTopicsCommandIT {
             world.startCapture();
             String config = config(world.captureSettings()).toString();
 
-            Run status = run(new SlotCommand(), "status", "--config", config);
+            // Debezium closes and reopens its replication connection while it starts: wait for the stream.
+            Run status = await("slot status shows the slot active").atMost(Duration.ofSeconds(60))
+                    .until(() -> run(new SlotCommand(), "status", "--config", config),
+                            r -> r.out().matches("(?s).*" + world.id + " \\*\\s+yes.*"));
             assertThat(status.status()).as(status.err()).isZero();
             assertThat(status.out()).containsPattern(world.id + " \\*\\s+yes").contains("changeflow-capture " + world.id);
 
