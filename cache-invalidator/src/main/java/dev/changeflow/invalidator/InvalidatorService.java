@@ -16,8 +16,8 @@ import dev.changeflow.invalidator.internal.RulesValidator;
 import dev.changeflow.invalidator.internal.TopicSelection;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.TopicRouter;
-import dev.changeflow.router.service.ChangeflowService;
 import dev.changeflow.router.subscription.ServiceLifecycle;
+import dev.changeflow.router.subscription.SubscriberService;
 import dev.changeflow.router.subscription.Subscription;
 import dev.changeflow.router.subscription.SubscriptionOptions;
 import io.lettuce.core.RedisException;
@@ -31,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * timer {@code changeflow.invalidator.commit.to.invalidated} (from a change's commit in Postgres to the end of the
  * UNLINK of its keys), besides the subscription's own {@code changeflow.subscription.*}. Thread-safe.
  */
-public final class InvalidatorService implements ChangeflowService {
+public final class InvalidatorService extends SubscriberService {
     private static final Logger LOG = LoggerFactory.getLogger(InvalidatorService.class);
 
     private final Settings settings;
@@ -64,11 +63,10 @@ public final class InvalidatorService implements ChangeflowService {
     private final String bootstrap;
     private final URI redisUrl;
     private final SubscriptionOptions options;
-    private final ServiceLifecycle lifecycle = new ServiceLifecycle("the cache invalidator", this::release);
     private volatile RedisConnector redis;
-    private volatile Subscription subscription;
 
     private InvalidatorService(Settings settings, MeterRegistry registry) {
+        super("the cache invalidator", "Cache invalidator");
         this.settings = settings;
         this.registry = Objects.requireNonNull(registry, "registry");
         // Every setting that does not parse fails here, before anything is connected.
@@ -110,25 +108,26 @@ public final class InvalidatorService implements ChangeflowService {
      */
     @Override
     public void start() {
-        lifecycle.start(() -> {
+        start(() -> {
             redis = connectRedis();
             RedisUnlinker unlinker = new RedisUnlinker(rules, redis.reactive(),
                     settings.get(InvalidatorSettings.UNLINK_CHUNK_SIZE),
                     new InvalidatorMetrics(registry, Clock.systemUTC()));
-            subscription = Subscription.builder(bootstrap, group)
+            Subscription subscription = Subscription.builder(bootstrap, group)
                     .topics(topics)
                     .onBatch(unlinker)
                     .outageWhen(RedisOutages::isOutage)
                     .meterRegistry(registry)
                     .options(options)
                     .start();
-            lifecycle.watch(subscription);
             LOG.info("Cache invalidator started: group {} on {}, rules {} ({} tables, {} key templates), Redis {}",
                     group, topics, rules.source(), rules.tables().size(), rules.templateCount(), redis.maskedUrl());
+            return subscription;
         });
     }
 
     /** The consumer group. */
+    @Override
     public String group() {
         return group;
     }
@@ -138,67 +137,15 @@ public final class InvalidatorService implements ChangeflowService {
         return topics;
     }
 
-    public ServiceLifecycle.State state() {
-        return lifecycle.state();
-    }
-
     /** {@code invalidator}. */
     @Override
     public String name() {
         return "invalidator";
     }
 
-    /** Whether it has started and has neither been closed nor failed. */
+    /** Closes Redis (the subscription is closed first). */
     @Override
-    public boolean isReady() {
-        return lifecycle.isRunning();
-    }
-
-    /** Asks the running subscription to rebalance; empty if it is not running. */
-    @Override
-    public java.util.List<String> requestRebalance() {
-        return lifecycle.requestRebalance();
-    }
-
-    /**
-     * The running subscription, to see its assignment, in-flight count and lag.
-     *
-     * @throws IllegalStateException before {@link #start} succeeded
-     */
-    public Subscription subscription() {
-        Subscription s = subscription;
-        if (s == null) {
-            throw new IllegalStateException("The cache invalidator has not started");
-        }
-        return s;
-    }
-
-    /**
-     * Completes normally after {@link #close()}, exceptionally if the subscription stopped on an error it cannot
-     * retry or {@link #start} failed. Never null.
-     */
-    @Override
-    public CompletableFuture<Void> whenTerminated() {
-        return lifecycle.whenTerminated();
-    }
-
-    /**
-     * Stops gracefully: the subscription finishes the batches in hand and commits them, leaves the group, then the
-     * Redis connection closes. Idempotent: only the first call does this, later calls return at once.
-     */
-    @Override
-    public void close() {
-        if (lifecycle.close()) {
-            LOG.info("Cache invalidator {} closed", group);
-        }
-    }
-
-    /** Closes the subscription, then Redis; only the first call does anything. Returns whether this call did. */
-    private void release() {
-        Subscription s = subscription;
-        if (s != null) {
-            s.close();
-        }
+    protected void releaseClients() {
         RedisConnector r = redis;
         if (r != null) {
             r.close();

@@ -166,7 +166,7 @@ public final class CaptureService implements ChangeflowService {
             transition(State.STARTING, State.RUNNING);
             leaseThread.start();
             LOG.info("Capture started: tables {} via slot {} to {}, {}", tables, settings.get(CaptureSettings.SLOT),
-                    bootstrap, delivery.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+                    bootstrap, describe(delivery));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail(e);
@@ -323,7 +323,7 @@ public final class CaptureService implements ChangeflowService {
         }
         leaseHeld.set(1);
         LOG.info("Holding the capture lease of slot {}; starting the engine ({} delivery)", slot,
-                delivery.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+                describe(delivery));
         try {
             CompletableFuture<Void> engineStopped = startEngine(writer);
             boolean lost = false;
@@ -352,6 +352,11 @@ public final class CaptureService implements ChangeflowService {
         } finally {
             writer.close();
         }
+    }
+
+    /** {@code exactly once} or {@code at least once}, for the log. */
+    private static String describe(CaptureSettings.Delivery delivery) {
+        return delivery.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
     }
 
     private static boolean causedByLeaseLoss(Throwable error) {

@@ -7,6 +7,9 @@ import dev.changeflow.capture.CaptureHarness.Received;
 import dev.changeflow.capture.internal.CaptureMetrics;
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.Op;
+import dev.changeflow.config.Settings;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -19,6 +22,34 @@ import org.junit.jupiter.api.Test;
 
 class CaptureIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
+
+    @Test
+    void aSecondCaptureOfTheSameSlotStandsByWithoutTheLeaseAndTakesOverWhenTheFirstCloses() throws Exception {
+        try (CaptureHarness h = new CaptureHarness(); Connection c = h.sql()) {
+            CaptureService first = h.startCapture();
+            SimpleMeterRegistry standbyMeters = new SimpleMeterRegistry();
+            CaptureService second = CaptureService.create(Settings.of(h.settings()), standbyMeters);
+            try {
+                second.start();
+                assertThat(leaseHeld(h.registry)).as("the first capture holds the lease").isEqualTo(1);
+                await("the second capture stands by").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+                        .until(() -> leaseHeld(standbyMeters) == 0 && second.isReady());
+
+                first.close();
+                await("the standby takes the lease").atMost(Duration.ofSeconds(30))
+                        .until(() -> leaseHeld(standbyMeters) == 1);
+                UUID project = Rows.project(c, Rows.organization(c, "standby"), "After the takeover");
+                h.awaitEvents(events -> events.stream().anyMatch(r -> r.event().table().equals("projects")
+                        && project.toString().equals(r.event().key().get("id"))), Duration.ofSeconds(30));
+            } finally {
+                second.close();
+            }
+        }
+    }
+
+    private static double leaseHeld(MeterRegistry registry) {
+        return registry.get("changeflow.capture.lease.held").gauge().value();
+    }
 
     @Test
     void insertUpdateDeleteAndPrimaryKeyUpdateOfATaskGiveTheRightEvents() throws Exception {

@@ -7,7 +7,6 @@ import dev.changeflow.router.ops.DeadLetters.TopicSummary;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,17 +16,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "list", mixinStandardHelpOptions = true,
         description = "Lists the dead-letter topics, or with --topic the records of one.")
-final class DltListCommand extends DltOptions implements Callable<Integer> {
+final class DltListCommand extends DltOptions {
     /** Longest error shown in the table; longer ones are shortened with an ellipsis. */
     static final int ERROR_WIDTH = 60;
 
     @Option(names = "--topic", paramLabel = "X.dlt", description = "A dead-letter topic: list its records.")
     String topic;
-
-    @Override
-    public Integer call() {
-        return execute();
-    }
 
     @Override
     String name() {

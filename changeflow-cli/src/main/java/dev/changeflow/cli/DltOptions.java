@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /** What {@code dlt list} and {@code dlt replay} share: settings, the record filter, and how failures end a command. */
-abstract class DltOptions {
+abstract class DltOptions implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Properties file with settings.")
     Path config;
@@ -77,6 +77,11 @@ abstract class DltOptions {
     abstract int run(OpsCommandSupport support, DeadLetters deadLetters);
 
     /** Reads settings, checks Kafka, runs, and turns failures into one line on stderr and an exit code. */
+    @Override
+    public final Integer call() {
+        return execute();
+    }
+
     final int execute() {
         java.util.Optional<OpsCommandSupport> loaded = CliSettings.opsSupport(name(), config, spec);
         if (loaded.isEmpty()) {

@@ -6,7 +6,6 @@ import dev.changeflow.router.ops.DeadLetters.ReplayResult;
 import dev.changeflow.router.ops.DeadLetters.TopicSummary;
 import java.io.PrintWriter;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,15 +16,10 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
         description = "Republishes dead letters to their original topics; a record is never replayed twice.")
-final class DltReplayCommand extends DltOptions implements Callable<Integer> {
+final class DltReplayCommand extends DltOptions {
 
     @Option(names = "--topic", paramLabel = "X.dlt", required = true, description = "The dead-letter topic.")
     String topic;
-
-    @Override
-    public Integer call() {
-        return execute();
-    }
 
     @Override
     String name() {

@@ -14,8 +14,8 @@ import dev.changeflow.indexer.internal.opensearch.OpenSearchIndex;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.TopicRouter;
 import dev.changeflow.router.service.BearerToken;
-import dev.changeflow.router.service.ChangeflowService;
 import dev.changeflow.router.subscription.ServiceLifecycle;
+import dev.changeflow.router.subscription.SubscriberService;
 import dev.changeflow.router.subscription.Subscription;
 import dev.changeflow.router.subscription.SubscriptionOptions;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,7 +26,6 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -51,7 +50,7 @@ import reactor.core.scheduler.Schedulers;
  * <p>Meters: {@code changeflow.indexer.*} (see {@link IndexerMetrics}) and the subscription's
  * {@code changeflow.subscription.*}.
  */
-public final class IndexerService implements ChangeflowService {
+public final class IndexerService extends SubscriberService {
     private static final Logger LOG = LoggerFactory.getLogger(IndexerService.class);
 
     private final Settings settings;
@@ -61,11 +60,10 @@ public final class IndexerService implements ChangeflowService {
     private final List<String> topics;
     private final SubscriptionOptions options;
     private final SearchIndex index;
-    private final ServiceLifecycle lifecycle = new ServiceLifecycle("the search indexer", this::release);
     private volatile SearchEndpoint endpoint;
-    private volatile Subscription subscription;
 
     private IndexerService(Settings settings, MeterRegistry registry) {
+        super("the search indexer", "Search indexer");
         this.settings = settings;
         this.registry = Objects.requireNonNull(registry, "registry");
         // Every setting that does not parse fails here, before anything is connected.
@@ -98,11 +96,11 @@ public final class IndexerService implements ChangeflowService {
      */
     @Override
     public void start() {
-        lifecycle.start(() -> {
+        start(() -> {
             openIndex();
             endpoint = startEndpoint();
             ChangeIndexer indexer = new ChangeIndexer(index, new IndexerMetrics(registry, Clock.systemUTC()));
-            subscription = Subscription.builder(bootstrap, group)
+            Subscription subscription = Subscription.builder(bootstrap, group)
                     .topics(topics)
                     .onBatch(events -> Mono.fromRunnable(() -> indexer.apply(events))
                             .subscribeOn(Schedulers.boundedElastic())
@@ -111,13 +109,14 @@ public final class IndexerService implements ChangeflowService {
                     .meterRegistry(registry)
                     .options(options)
                     .start();
-            lifecycle.watch(subscription);
             LOG.info("Search indexer started: group {} on {}, index {}, search at {}/search/tasks?q=...",
                     group, topics, index.describe(), endpoint.uri());
+            return subscription;
         });
     }
 
     /** The consumer group. */
+    @Override
     public String group() {
         return group;
     }
@@ -127,20 +126,10 @@ public final class IndexerService implements ChangeflowService {
         return topics;
     }
 
-    public ServiceLifecycle.State state() {
-        return lifecycle.state();
-    }
-
     /** {@code indexer}. */
     @Override
     public String name() {
         return "indexer";
-    }
-
-    /** Whether it has started and has neither been closed nor failed. */
-    @Override
-    public boolean isReady() {
-        return lifecycle.isRunning();
     }
 
     /** The index written, to read documents back (checks, tests). */
@@ -161,50 +150,9 @@ public final class IndexerService implements ChangeflowService {
         return e.uri();
     }
 
-    /** Asks the running subscription to rebalance; empty if it is not running. */
+    /** Stops the endpoint and closes the index (the subscription is closed first). */
     @Override
-    public java.util.List<String> requestRebalance() {
-        return lifecycle.requestRebalance();
-    }
-
-    /**
-     * The running subscription, to see its assignment, in-flight count and lag.
-     *
-     * @throws IllegalStateException before {@link #start} succeeded
-     */
-    public Subscription subscription() {
-        Subscription s = subscription;
-        if (s == null) {
-            throw new IllegalStateException("The search indexer has not started");
-        }
-        return s;
-    }
-
-    /**
-     * Completes normally after {@link #close()}, exceptionally if the subscription stopped on an error it cannot
-     * retry or {@link #start} failed. Never null.
-     */
-    @Override
-    public CompletableFuture<Void> whenTerminated() {
-        return lifecycle.whenTerminated();
-    }
-
-    /**
-     * Stops gracefully: the subscription finishes the batches in hand and commits them, leaves the group, then the
-     * endpoint stops and the index closes. Idempotent.
-     */
-    @Override
-    public void close() {
-        if (lifecycle.close()) {
-            LOG.info("Search indexer {} closed", group);
-        }
-    }
-
-    private void release() {
-        Subscription s = subscription;
-        if (s != null) {
-            s.close();
-        }
+    protected void releaseClients() {
         SearchEndpoint e = endpoint;
         if (e != null) {
             e.close();

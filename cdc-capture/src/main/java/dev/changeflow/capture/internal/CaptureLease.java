@@ -126,7 +126,7 @@ public final class CaptureLease {
      * {@code wal_sender_timeout} (a minute by default). Waits up to {@code timeout} for the slot to become free.
      *
      * @return the pid that was ended, or -1 if the slot was free
-     * @throws SQLException also when the slot is still in use after {@code timeout}
+     * @throws java.sql.SQLTimeoutException when the slot is still in use after {@code timeout}
      */
     public static int endStreamer(Connection session, String slot, java.time.Duration timeout)
             throws SQLException, InterruptedException {
@@ -147,7 +147,7 @@ public final class CaptureLease {
                 return ended;
             }
             if (System.nanoTime() > deadline) {
-                throw new SQLException("slot " + slot + " is still streamed by process " + pid + " after "
+                throw new java.sql.SQLTimeoutException("slot " + slot + " is still in use by process " + pid + " after "
                         + timeout.toSeconds() + " s");
             }
             if (pid != ended) {

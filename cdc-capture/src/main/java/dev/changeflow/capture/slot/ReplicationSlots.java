@@ -274,26 +274,19 @@ public final class ReplicationSlots {
     /** Waits until nobody streams from {@code slot}; a streamer without the lease is ended only if allowed. */
     private void awaitInactive(Connection c, String slot, boolean stopCapture, Consumer<String> log)
             throws SQLException, InterruptedException {
-        long deadline = System.nanoTime() + stopTimeout.toNanos();
-        while (true) {
-            Optional<SlotStatus> status = read(c, slot).stream().findFirst();
-            if (status.isEmpty() || !status.get().active()) {
-                return;
-            }
-            Integer pid = status.get().activePid();
-            if (!stopCapture) {
-                throw new SlotRefusedException("slot " + slot + " is in use by process " + pid + " (not a capture "
-                        + "holding the lease); stop it first, or pass --stop-capture to end its session");
-            }
-            if (System.nanoTime() > deadline) {
-                throw new SlotRefusedException("slot " + slot + " is still in use by process " + pid + " after "
-                        + stopTimeout.toSeconds() + " s; nothing was changed");
-            }
-            if (pid != null) {
-                log.accept("ending the session of process " + pid + ", which streams from slot " + slot);
-                CaptureLease.terminate(c, pid);
-            }
-            TimeUnit.MILLISECONDS.sleep(POLL.toMillis() * 5);
+        Optional<SlotStatus> status = read(c, slot).stream().findFirst();
+        if (status.isEmpty() || !status.get().active()) {
+            return;
+        }
+        if (!stopCapture) {
+            throw new SlotRefusedException("slot " + slot + " is in use by process " + status.get().activePid()
+                    + " (not a capture holding the lease); stop it first, or pass --stop-capture to end its session");
+        }
+        log.accept("ending the session of process " + status.get().activePid() + ", which streams from slot " + slot);
+        try {
+            CaptureLease.endStreamer(c, slot, stopTimeout);
+        } catch (java.sql.SQLTimeoutException e) {
+            throw new SlotRefusedException(e.getMessage() + "; nothing was changed");
         }
     }
 

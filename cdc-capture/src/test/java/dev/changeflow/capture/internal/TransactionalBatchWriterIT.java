@@ -102,6 +102,30 @@ class TransactionalBatchWriterIT {
     }
 
     @Test
+    void clearingCaptureOffsetsFencesACaptureWhoseTransactionIsStillOpenSoItsOffsetsNeverLand() throws Exception {
+        try (TransactionalBatchWriter writer = open(new AtomicBoolean(true))) {
+            writer.write(changes("before", 1), source(60)).get(30, TimeUnit.SECONDS);
+        }
+        // A capture that lost its lease mid-batch: its transaction, offsets included, is open when the tool runs.
+        Map<String, Object> config = durable();
+        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
+        try (var zombie = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(config)) {
+            zombie.initTransactions();
+            zombie.beginTransaction();
+            changes("late", 1).forEach(zombie::send);
+            new SourceOffsets(ENGINE, offsets).of(source(70)).forEach(zombie::send);
+            zombie.flush();
+
+            assertThat(CaptureOffsets.clear(bootstrap, offsets, ENGINE, id)).isEqualTo(1);
+
+            assertThatThrownBy(zombie::commitTransaction).as("the zombie's commit after the tool took its id")
+                    .isInstanceOf(org.apache.kafka.common.KafkaException.class);
+        }
+        assertThat(CaptureOffsets.read(bootstrap, offsets, ENGINE)).as("the cleared offsets stay cleared").isEmpty();
+        assertThat(committedValues(changes)).containsExactly("before0");
+    }
+
+    @Test
     void theOffsetStoreReadsOnlyCommittedOffsets() throws Exception {
         try (TransactionalBatchWriter writer = open(new AtomicBoolean(true))) {
             writer.write(List.of(), source(7)).get(30, TimeUnit.SECONDS);
