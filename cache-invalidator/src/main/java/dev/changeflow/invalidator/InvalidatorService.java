@@ -8,7 +8,6 @@ import dev.changeflow.db.SchemaMigrations;
 import dev.changeflow.invalidator.internal.InvalidationRules;
 import dev.changeflow.invalidator.internal.InvalidatorMetrics;
 import dev.changeflow.invalidator.internal.RedisConnector;
-import dev.changeflow.invalidator.internal.RedisOutages;
 import dev.changeflow.invalidator.internal.RedisUnlinker;
 import dev.changeflow.invalidator.internal.RulesFile;
 import dev.changeflow.invalidator.internal.RulesFile.InvalidRulesException;
@@ -110,13 +109,14 @@ public final class InvalidatorService extends SubscriberService {
     public void start() {
         start(() -> {
             redis = connectRedis();
-            RedisUnlinker unlinker = new RedisUnlinker(rules, redis.reactive(),
+            RedisConnector connector = redis;
+            RedisUnlinker unlinker = new RedisUnlinker(rules, connector::reactive,
                     settings.get(InvalidatorSettings.UNLINK_CHUNK_SIZE),
                     new InvalidatorMetrics(registry, Clock.systemUTC()));
             Subscription subscription = Subscription.builder(bootstrap, group)
                     .topics(topics)
                     .onBatch(unlinker)
-                    .outageWhen(RedisOutages::isOutage)
+                    .dependency(connector)
                     .meterRegistry(registry)
                     .options(options)
                     .start();

@@ -87,7 +87,7 @@ class RedisUnlinkerIT {
 
         try (RedisConnector connector = RedisConnector.connect(redis.uri(), Duration.ofSeconds(5),
                 Duration.ofMillis(100))) {
-            new RedisUnlinker(RULES, connector.reactive(), 400, new InvalidatorMetrics(meters, Clock.systemUTC()))
+            new RedisUnlinker(RULES, connector::reactive, 400, new InvalidatorMetrics(meters, Clock.systemUTC()))
                     .handle(batch).block(Duration.ofSeconds(10));
         }
 
@@ -103,7 +103,7 @@ class RedisUnlinkerIT {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (RedisConnector connector = RedisConnector.connect(redis.uri(), Duration.ofSeconds(5),
                 Duration.ofMillis(100))) {
-            RedisUnlinker unlinker = new RedisUnlinker(RULES, connector.reactive(), 500,
+            RedisUnlinker unlinker = new RedisUnlinker(RULES, connector::reactive, 500,
                     new InvalidatorMetrics(meters, Clock.systemUTC()));
             redis().set("u:task:t1", "cached");
             redis.stop();

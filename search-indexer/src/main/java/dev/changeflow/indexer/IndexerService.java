@@ -14,6 +14,9 @@ import dev.changeflow.indexer.internal.opensearch.OpenSearchIndex;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.TopicRouter;
 import dev.changeflow.router.service.BearerToken;
+import dev.changeflow.router.subscription.BlockingWork;
+import dev.changeflow.router.subscription.Dependency;
+import dev.changeflow.router.subscription.FailureKind;
 import dev.changeflow.router.subscription.ServiceLifecycle;
 import dev.changeflow.router.subscription.SubscriberService;
 import dev.changeflow.router.subscription.Subscription;
@@ -28,8 +31,6 @@ import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * The search indexer: a member of a Kafka consumer group on the change topics of {@code tasks} and {@code projects}
@@ -60,9 +61,11 @@ public final class IndexerService extends SubscriberService {
     private final List<String> topics;
     private final SubscriptionOptions options;
     private final SearchIndex index;
+    private final BlockingWork work;
     private volatile SearchEndpoint endpoint;
 
-    private IndexerService(Settings settings, MeterRegistry registry) {
+    /** @param index the index to write, or null for the one the settings name */
+    private IndexerService(Settings settings, MeterRegistry registry, SearchIndex index) {
         super("the search indexer", "Search indexer");
         this.settings = settings;
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -72,7 +75,14 @@ public final class IndexerService extends SubscriberService {
         this.bootstrap = settings.get(ConnectionSettings.KAFKA_BOOTSTRAP).trim();
         this.options = SubscriptionOptions.from(settings);
         this.topics = topicsOf(settings);
-        this.index = indexOf(settings);
+        this.index = index != null ? index : indexOf(settings);
+        this.work = BlockingWork.create("indexer", options.concurrency());
+    }
+
+    /** A service on {@code index} instead of the one the settings name: for tests that break the index's I/O. */
+    static IndexerService create(Settings settings, MeterRegistry registry, SearchIndex index) {
+        return new IndexerService(Objects.requireNonNull(settings, "settings"), registry,
+                Objects.requireNonNull(index, "index"));
     }
 
     /**
@@ -82,7 +92,7 @@ public final class IndexerService extends SubscriberService {
      *     when OpenSearch is the engine), or a topic pattern that does not name a topic
      */
     public static IndexerService create(Settings settings, MeterRegistry registry) {
-        return new IndexerService(Objects.requireNonNull(settings, "settings"), registry);
+        return new IndexerService(Objects.requireNonNull(settings, "settings"), registry, null);
     }
 
     /**
@@ -102,10 +112,9 @@ public final class IndexerService extends SubscriberService {
             ChangeIndexer indexer = new ChangeIndexer(index, new IndexerMetrics(registry, Clock.systemUTC()));
             Subscription subscription = Subscription.builder(bootstrap, group)
                     .topics(topics)
-                    .onBatch(events -> Mono.fromRunnable(() -> indexer.apply(events))
-                            .subscribeOn(Schedulers.boundedElastic())
-                            .then())
-                    .outageWhen(index::isOutage)
+                    // Never interrupted: a timed-out batch finishes on its thread and its result is dropped.
+                    .onBatch(events -> work.run(() -> indexer.apply(events)))
+                    .dependency(new IndexDependency(index))
                     .meterRegistry(registry)
                     .options(options)
                     .start();
@@ -150,14 +159,36 @@ public final class IndexerService extends SubscriberService {
         return e.uri();
     }
 
-    /** Stops the endpoint and closes the index (the subscription is closed first). */
+    /**
+     * Stops the endpoint, waits for batches still running (abandoned by a timeout or by the subscription's close),
+     * then closes the index (the subscription is closed first).
+     */
     @Override
     protected void releaseClients() {
         SearchEndpoint e = endpoint;
         if (e != null) {
             e.close();
         }
+        work.close(options.shutdownTimeout());
         index.close();
+    }
+
+    /** The index as the subscription's dependency: its engine classifies failures and reopens what broke. */
+    private record IndexDependency(SearchIndex index) implements Dependency {
+        @Override
+        public FailureKind classify(Throwable error) {
+            return index.classify(error);
+        }
+
+        @Override
+        public void reopen() {
+            index.reopen();
+        }
+
+        @Override
+        public String describe() {
+            return "the search index (" + index.describe() + ")";
+        }
     }
 
     private void openIndex() {

@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
  *       {@value #ALERT_THRESHOLD}.</li>
  *   <li>{@value #DLT_RECORDS}{@code {topic}}: records present on each topic whose name ends in {@code .dlt} (end
  *       minus start offset, summed over the partitions).</li>
+ *   <li>{@value #LAST_READ_AGE}: seconds since the last successful read, so that gauges kept at their last values
+ *       while Kafka cannot be read are never mistaken for live ones (alert when it exceeds a few intervals).</li>
  * </ul>
  *
  * <p>One daemon thread reads both every interval, the first time at once. A gauge whose group or topic is no longer
@@ -42,6 +44,8 @@ public final class LagMonitor implements AutoCloseable {
     public static final String DLT_RECORDS = "changeflow.dlt.records";
     /** The lag above which operators should be alerted, as in the {@code lag} command's default threshold. */
     public static final long ALERT_THRESHOLD = 1000;
+    /** The gauge of the seconds since the lag was last read from Kafka. */
+    public static final String LAST_READ_AGE = "changeflow.consumer.lag.read.age";
 
     private static final Logger LOG = LoggerFactory.getLogger(LagMonitor.class);
     private static final Duration MIN_KAFKA_TIMEOUT = Duration.ofSeconds(5);
@@ -55,6 +59,8 @@ public final class LagMonitor implements AutoCloseable {
     private final Map<Tags, Held> deadLetters = new HashMap<>();
     private int failures;
     private boolean closed;
+    private volatile long lastRead = System.nanoTime();
+    private final Gauge lastReadAge;
 
     private record Held(AtomicLong value, Gauge gauge) {
     }
@@ -63,6 +69,9 @@ public final class LagMonitor implements AutoCloseable {
         this.admin = admin;
         this.registry = registry;
         this.interval = interval;
+        this.lastReadAge = Gauge.builder(LAST_READ_AGE, this, m -> (System.nanoTime() - m.lastRead) / 1e9)
+                .baseUnit("seconds").description("Seconds since consumer lag was last read from Kafka")
+                .register(registry);
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "changeflow-lag-monitor");
             t.setDaemon(true);
@@ -112,6 +121,7 @@ public final class LagMonitor implements AutoCloseable {
                 dlt.forEach((topic, records) -> dltValues.put(Tags.of("topic", topic), records));
                 update(DLT_RECORDS, "Records present on a dead-letter topic", deadLetters, dltValues);
             }
+            lastRead = System.nanoTime();
             if (failures > 0) {
                 LOG.info("Reading consumer lag from Kafka again, after {} failed attempts", failures);
                 failures = 0;
@@ -170,6 +180,7 @@ public final class LagMonitor implements AutoCloseable {
                 held.values().forEach(h -> registry.remove(h.gauge()));
                 held.clear();
             }
+            registry.remove(lastReadAge);
         }
     }
 }

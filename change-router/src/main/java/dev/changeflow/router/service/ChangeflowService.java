@@ -23,8 +23,19 @@ public interface ChangeflowService extends AutoCloseable {
      */
     void start();
 
-    /** Whether the service has started and has not stopped or failed: what {@code /ready} reports. */
+    /**
+     * Whether the service has started, has not stopped or failed, and is doing its work (not {@link #problem()
+     * stalled}): what {@code /ready} reports.
+     */
     boolean isReady();
+
+    /**
+     * Why a running service is not doing its work, in one line for an operator, such as {@code search-indexer:
+     * stalled 2 min on cdc.tasks-changes-7: IndexWriter closed}; empty while it works (the default).
+     */
+    default java.util.Optional<String> problem() {
+        return java.util.Optional.empty();
+    }
 
     /**
      * Completes normally after {@link #close()}, exceptionally when the service stopped on an error it cannot

@@ -1,5 +1,7 @@
 package dev.changeflow.router.service;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
@@ -20,8 +22,11 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,12 +42,14 @@ import org.slf4j.LoggerFactory;
  *       (stopping or failed).</li>
  *   <li>{@code GET /metrics}: every meter of the registry in the Prometheus text format.</li>
  * </ul>
- * Health bodies are JSON: {@code {"status":"UP","services":{"capture":"READY",...}}}. More routes can be added with
- * {@link #route}. Thread-safe; {@link #close()} stops the server at once.
+ * Health bodies are JSON: {@code {"status":"UP","services":{"capture":"READY",...}}}; a service that runs but is
+ * stalled shows {@code "STALLED"}, and its {@link ChangeflowService#problem() problem} is listed under
+ * {@code "problems"}. More routes can be added with {@link #route}. Thread-safe; {@link #close()} stops the server at once.
  */
 public final class OpsEndpoint implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpsEndpoint.class);
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -149,14 +156,26 @@ public final class OpsEndpoint implements AutoCloseable {
     }
 
     private static String statusJson(String status, List<ChangeflowService> hosted) {
-        StringBuilder json = new StringBuilder("{\"status\":\"").append(status).append("\",\"services\":{");
-        for (int i = 0; i < hosted.size(); i++) {
-            ChangeflowService s = hosted.get(i);
-            String state = s.whenTerminated().isCompletedExceptionally() ? "FAILED"
-                    : s.whenTerminated().isDone() ? "STOPPED" : s.isReady() ? "READY" : "STARTING";
-            json.append(i == 0 ? "" : ",").append('"').append(s.name()).append("\":\"").append(state).append('"');
+        Map<String, String> states = new LinkedHashMap<>();
+        Map<String, String> problems = new LinkedHashMap<>();
+        for (ChangeflowService s : hosted) {
+            Optional<String> problem = s.whenTerminated().isDone() ? Optional.empty() : s.problem();
+            states.put(s.name(), s.whenTerminated().isCompletedExceptionally() ? "FAILED"
+                    : s.whenTerminated().isDone() ? "STOPPED" : problem.isPresent() ? "STALLED"
+                    : s.isReady() ? "READY" : "STARTING");
+            problem.ifPresent(p -> problems.put(s.name(), p));
         }
-        return json.append("}}\n").toString();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status);
+        body.put("services", states);
+        if (!problems.isEmpty()) {
+            body.put("problems", problems);
+        }
+        try {
+            return JSON.writeValueAsString(body) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("Cannot write the health report", e);
+        }
     }
 
     private HttpHandler get(Supplier<Response> responder) {

@@ -57,10 +57,17 @@ public abstract class SubscriberService implements ChangeflowService {
         return lifecycle.state();
     }
 
-    /** Whether it has started and has neither been closed nor failed. */
+    /** Whether it has started, has neither been closed nor failed, and its subscription is not stalled. */
     @Override
     public final boolean isReady() {
-        return lifecycle.isRunning();
+        return lifecycle.isRunning() && problem().isEmpty();
+    }
+
+    /** The subscription's {@link Subscription#stall() stall}, described; empty while it moves. */
+    @Override
+    public final java.util.Optional<String> problem() {
+        Subscription s = subscription;
+        return s == null || !lifecycle.isRunning() ? java.util.Optional.empty() : s.stall().map(Stall::describe);
     }
 
     /** Asks the running subscription to rebalance; empty if it is not running. */

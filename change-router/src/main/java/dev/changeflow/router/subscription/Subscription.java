@@ -23,7 +23,15 @@ import org.apache.kafka.common.TopicPartition;
  * record was dead-lettered). A failing handler call is retried ({@link SubscriptionOptions#retries()}, exponential
  * backoff), then the record goes to {@code <topic>.dlt} with {@link DeadLetterHeaders} and its partition moves on. A
  * record that is not a valid change event goes there at once. An {@link Outages outage} is retried without limit and
- * never dead-lettered. The dead-letter topics are created at start if missing, like their source topic.
+ * never dead-lettered. A {@link Dependency resource broken for good} is reopened, or the subscription fails
+ * ({@link FailureKind}). The dead-letter topics are created at start if missing, like their source topic.
+ *
+ * <p>Cancellation: a handler call that overruns {@link SubscriptionOptions#handlerTimeout()}, and the calls running
+ * when the subscription closes, have their {@code Mono} cancelled; the runtime never interrupts a thread. A handler
+ * that blocks on I/O an interrupt could break runs it on {@link BlockingWork}.
+ *
+ * <p>Liveness: a partition with records waiting that makes no progress for {@link SubscriptionOptions#stallLimit()}
+ * is reported by {@link #stall()}, with the last failure as its reason.
  *
  * <pre>{@code
  * try (Subscription subscription = Subscription.builder(bootstrap, "my-group")
@@ -59,6 +67,13 @@ public interface Subscription extends AutoCloseable {
      */
     java.util.concurrent.CompletableFuture<Void> requestRebalance();
 
+    /**
+     * The partition stalled longest, if one is: it has records waiting (lag or records in flight) and none of them
+     * finished for longer than {@link SubscriptionOptions#stallLimit()}. Empty while every partition moves or is
+     * caught up, and once the subscription has terminated.
+     */
+    java.util.Optional<Stall> stall();
+
     /** Records fetched from Kafka and not yet finished, now. */
     int inFlight();
 
@@ -88,6 +103,7 @@ public interface Subscription extends AutoCloseable {
         private BatchHandler batchHandler;
         private SubscriptionOptions options = SubscriptionOptions.defaults();
         private Predicate<Throwable> outage = t -> false;
+        private Dependency dependency;
         private MeterRegistry meters = new SimpleMeterRegistry();
         private final Map<String, Object> kafkaProperties = new HashMap<>();
 
@@ -135,6 +151,16 @@ public interface Subscription extends AutoCloseable {
             return this;
         }
 
+        /**
+         * The resource the handler writes to: it classifies the handler's errors ({@link FailureKind}) and reopens
+         * the resource when it is broken for good. Without one, only {@link Outages outages} are recognised and
+         * nothing is reopened.
+         */
+        public Builder dependency(Dependency value) {
+            this.dependency = Objects.requireNonNull(value, "dependency");
+            return this;
+        }
+
         /** Where the meters go (default: a private registry). */
         public Builder meterRegistry(MeterRegistry registry) {
             this.meters = Objects.requireNonNull(registry, "registry");
@@ -165,8 +191,10 @@ public interface Subscription extends AutoCloseable {
                 throw new IllegalStateException("Give at least one topic");
             }
             Predicate<Throwable> isOutage = ((Predicate<Throwable>) Outages::isOutage).or(outage);
+            Dependency target = dependency != null ? dependency
+                    : Dependency.outagesOnly(t -> false, "the handler of " + group);
             return ReactorKafkaSubscription.start(new ReactorKafkaSubscription.Spec(bootstrapServers, group,
-                    List.copyOf(topics), eventHandler, batchHandler, options, isOutage, meters,
+                    List.copyOf(topics), eventHandler, batchHandler, options, isOutage, target, meters,
                     Map.copyOf(kafkaProperties)));
         }
     }

@@ -30,12 +30,13 @@ import java.util.Objects;
  * @param deadLetterRetention retention of dead-letter topics created by the runtime
  * @param lagInterval how often the lag gauge is refreshed
  * @param startupTimeout how long startup waits for Kafka and the topics
+ * @param stallLimit how long a partition with records waiting may make no progress before it counts as stalled
  */
 public record SubscriptionOptions(int maxInFlight, int concurrency, int batchSize, Duration batchWait, int retries,
         Duration retryBackoff, Duration retryMaxBackoff, Duration outageBackoff, Duration outageMaxBackoff,
         Duration handlerTimeout, Duration commitInterval, Duration rebalanceDrainTimeout, Duration shutdownTimeout,
         OffsetReset autoOffsetReset, boolean validateSchema, Duration deadLetterRetention, Duration lagInterval,
-        Duration startupTimeout) {
+        Duration startupTimeout, Duration stallLimit) {
 
     /** Records the consumer fetches per poll, at most: a sixteenth of the in-flight bound, and no more than 500. */
     public int pollRecords() {
@@ -66,7 +67,7 @@ public record SubscriptionOptions(int maxInFlight, int concurrency, int batchSiz
         Objects.requireNonNull(autoOffsetReset, "autoOffsetReset");
         for (Duration d : new Duration[] {batchWait, retryBackoff, retryMaxBackoff, outageBackoff, outageMaxBackoff,
                 handlerTimeout, commitInterval, rebalanceDrainTimeout, shutdownTimeout, deadLetterRetention, lagInterval,
-                startupTimeout}) {
+                startupTimeout, stallLimit}) {
             Objects.requireNonNull(d, "a duration");
         }
         if (concurrency < 1 || batchSize < 1 || retries < 0) {
@@ -76,6 +77,22 @@ public record SubscriptionOptions(int maxInFlight, int concurrency, int batchSiz
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
+    }
+
+    /** A copy with {@link #handlerTimeout()} replaced. */
+    public SubscriptionOptions withHandlerTimeout(Duration value) {
+        return new SubscriptionOptions(maxInFlight, concurrency, batchSize, batchWait, retries, retryBackoff,
+                retryMaxBackoff, outageBackoff, outageMaxBackoff, value, commitInterval, rebalanceDrainTimeout,
+                shutdownTimeout, autoOffsetReset, validateSchema, deadLetterRetention, lagInterval, startupTimeout,
+                stallLimit);
+    }
+
+    /** A copy with {@link #stallLimit()} replaced. */
+    public SubscriptionOptions withStallLimit(Duration value) {
+        return new SubscriptionOptions(maxInFlight, concurrency, batchSize, batchWait, retries, retryBackoff,
+                retryMaxBackoff, outageBackoff, outageMaxBackoff, handlerTimeout, commitInterval,
+                rebalanceDrainTimeout, shutdownTimeout, autoOffsetReset, validateSchema, deadLetterRetention,
+                lagInterval, startupTimeout, value);
     }
 
     /** The defaults of every setting. */
@@ -101,7 +118,7 @@ public record SubscriptionOptions(int maxInFlight, int concurrency, int batchSiz
                 settings.get(OUTAGE_BACKOFF), settings.get(OUTAGE_MAX_BACKOFF), settings.get(HANDLER_TIMEOUT),
                 settings.get(COMMIT_INTERVAL), settings.get(REBALANCE_DRAIN_TIMEOUT), settings.get(SHUTDOWN_TIMEOUT),
                 settings.get(AUTO_OFFSET_RESET), settings.get(VALIDATE_SCHEMA), settings.get(DEAD_LETTER_RETENTION),
-                settings.get(LAG_INTERVAL), settings.get(STARTUP_TIMEOUT));
+                settings.get(LAG_INTERVAL), settings.get(STARTUP_TIMEOUT), settings.get(STALL_LIMIT));
     }
 
     private static String inFlightProblem(int maxInFlight, int concurrency, int batchSize) {

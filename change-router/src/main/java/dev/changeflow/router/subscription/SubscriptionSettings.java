@@ -69,7 +69,9 @@ public final class SubscriptionSettings {
 
     public static final Setting<Duration> HANDLER_TIMEOUT = Setting.duration("changeflow.subscription.handler-timeout",
             "A handler call that has not completed after this long is cancelled and treated as an outage (retried "
-                    + "without limit), never as a reason to dead-letter.",
+                    + "without limit), never as a reason to dead-letter. Cancelling never interrupts a thread: each "
+                    + "consumer ends its in-flight work its own way (the search indexer lets it finish and drops its "
+                    + "result; the cache invalidator cancels its Redis commands).",
             Duration.ofSeconds(30));
 
     public static final Setting<Duration> COMMIT_INTERVAL = Setting.duration("changeflow.subscription.commit-interval",
@@ -112,11 +114,18 @@ public final class SubscriptionSettings {
             "How long startup waits for Kafka to answer and for the subscribed topics to exist.",
             Duration.ofSeconds(30));
 
+    public static final Setting<Duration> STALL_LIMIT = Setting.duration("changeflow.subscription.stall-limit",
+            "A partition with records waiting that has made no progress for longer than this is stalled: the "
+                    + "service reports not ready (/ready 503, with the partition and the last failure) and the gauge "
+                    + "changeflow_subscription_stalled turns 1, until it moves again. Longer than the handler timeout, "
+                    + "so a slow batch is not a stall.",
+            Duration.ofMinutes(2));
+
     /** Every subscription setting, in documentation order. */
     public static final List<Setting<?>> SETTINGS = List.of(MAX_IN_FLIGHT, CONCURRENCY, BATCH_SIZE, BATCH_WAIT, RETRIES,
             RETRY_BACKOFF, RETRY_MAX_BACKOFF, OUTAGE_BACKOFF, OUTAGE_MAX_BACKOFF, HANDLER_TIMEOUT, COMMIT_INTERVAL,
             REBALANCE_DRAIN_TIMEOUT, SHUTDOWN_TIMEOUT, AUTO_OFFSET_RESET, VALIDATE_SCHEMA, DEAD_LETTER_RETENTION,
-            LAG_INTERVAL, STARTUP_TIMEOUT);
+            LAG_INTERVAL, STARTUP_TIMEOUT, STALL_LIMIT);
 
     private SubscriptionSettings() {
     }

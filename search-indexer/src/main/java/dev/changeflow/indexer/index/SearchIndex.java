@@ -3,6 +3,7 @@ package dev.changeflow.indexer.index;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import dev.changeflow.router.subscription.FailureKind;
 
 /**
  * The search engine, as the indexer uses it: one index per {@link DocumentType}, holding live documents and
@@ -19,7 +20,8 @@ import java.util.Map;
  * <p><b>Failures.</b> An engine that cannot be reached or answers that it is overloaded or unavailable makes a method
  * throw an exception that {@link dev.changeflow.router.subscription.Outages#isOutage} or the adapter's
  * {@link #isOutage} recognises; the caller retries the whole operation, which is safe since writes are conditional.
- * Any other exception is permanent for the documents involved.
+ * Any other exception is permanent for the documents involved, unless {@link #classify} says the engine's client is
+ * broken for good; then {@link #reopen} replaces it.
  *
  * <p>Implementations are thread-safe. Lifecycle: {@link #open} once, then any calls, then {@link #close} once.
  */
@@ -60,6 +62,30 @@ public interface SearchIndex extends AutoCloseable {
 
     /** Whether {@code error}, thrown by this index, means the engine is unavailable (retry) rather than refusing. */
     boolean isOutage(Throwable error);
+
+    /**
+     * What {@code error}, thrown by this index, means: the one place per engine. {@link FailureKind#OUTAGE} when the
+     * engine is unavailable ({@link #isOutage}), {@link FailureKind#BROKEN} when this process's client or writer is
+     * broken for good and must be {@link #reopen reopened}, else {@link FailureKind#FAULT}: the documents are refused.
+     */
+    default FailureKind classify(Throwable error) {
+        return isOutage(error) ? FailureKind.OUTAGE : FailureKind.FAULT;
+    }
+
+    /**
+     * Replaces what {@link #classify} found broken, keeping every durable document; calls running on the broken
+     * parts fail (and are retried by their callers). Blocking.
+     *
+     * @throws RuntimeException if it cannot: the index is unusable, and the process should exit
+     */
+    void reopen();
+
+    /**
+     * Returns once every write that {@link #get} could see when it was called is durable, including writes of other
+     * callers still in progress: for a caller that found its work already done by a concurrent one and must not
+     * report it done before it is durable.
+     */
+    void awaitDurable();
 
     /** A short description for logs, without credentials, such as {@code lucene /var/lib/changeflow/search}. */
     String describe();

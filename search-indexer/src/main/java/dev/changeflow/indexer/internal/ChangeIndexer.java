@@ -51,16 +51,20 @@ public final class ChangeIndexer {
 
     /**
      * Applies a batch of events: events of tables that are not indexed are skipped; of several changes of one row
-     * the newest wins. Durable when it returns.
+     * the newest wins. Durable when it returns: also where the index already held a change, since it may have been
+     * written by a call still in progress (another lane, or an abandoned attempt of this same batch) and not be
+     * durable yet.
      */
     public void apply(List<ChangeEvent> events) {
         Map<String, ChangeEvent> projects = newestPerRow(events, DocumentType.PROJECTS);
         Map<String, ChangeEvent> tasks = newestPerRow(events, DocumentType.TASKS);
+        boolean foundWritten = false;
 
         if (!projects.isEmpty()) {
             Map<String, Outcome> outcomes = writer.write(DocumentType.PROJECTS,
                     projects.values().stream().map(ChangeIndexer::documentOf).toList());
             metrics.written(DocumentType.PROJECTS, outcomes.values());
+            foundWritten = outcomes.values().stream().anyMatch(o -> o != Outcome.APPLIED);
             projects.forEach((id, event) -> {
                 if (outcomes.get(id) != Outcome.STALE && event.op() != Op.DELETE && renames(event)) {
                     metrics.propagated(writer.propagateProjectName(id, nameOf(event.after()), lsn(event)));
@@ -78,6 +82,7 @@ public final class ChangeIndexer {
                     .toList();
             Map<String, Outcome> outcomes = writer.write(DocumentType.TASKS, documents);
             metrics.written(DocumentType.TASKS, outcomes.values());
+            foundWritten |= outcomes.values().stream().anyMatch(o -> o != Outcome.APPLIED);
 
             Set<String> recheck = new TreeSet<>();
             documents.forEach(d -> {
@@ -91,6 +96,9 @@ public final class ChangeIndexer {
                     metrics.propagated(writer.propagateProjectName(projectId, now.name(), now.version()));
                 }
             });
+        }
+        if (foundWritten) {
+            index.awaitDurable();
         }
         metrics.indexed(events);
     }

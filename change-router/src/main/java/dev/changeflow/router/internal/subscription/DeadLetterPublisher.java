@@ -10,6 +10,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import dev.changeflow.router.subscription.Outages;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -19,20 +20,27 @@ import reactor.kafka.sender.SenderRecord;
 
 /**
  * Publishes records that cannot be handled to {@code <topic>.dlt}: key, value and headers as they were, plus
- * {@link DeadLetterHeaders}. A failed send is returned as an error; the caller retries an outage without limit, and
- * any other failure stops the subscription, because the record can then be neither handled nor set aside.
- * Thread-safe.
+ * {@link DeadLetterHeaders}. A failed send is returned as an error; the caller retries an outage without limit. Any
+ * other failure may come from a producer broken for good (closed, or in a fatal state), so the producer is replaced
+ * and the send tried once more; if that fails too, the error stops the subscription, because the record can then be
+ * neither handled nor set aside. Thread-safe.
  */
 final class DeadLetterPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterPublisher.class);
 
-    private final KafkaSender<String, byte[]> sender;
+    private final Map<String, Object> config;
     private final String group;
+    private volatile KafkaSender<String, byte[]> sender;
+    private volatile boolean closed;
 
     DeadLetterPublisher(Map<String, Object> clientProperties, String group) {
-        Map<String, Object> config = ProducerDefaults.durable(clientProperties, group + "-dead-letters");
-        this.sender = KafkaSender.create(SenderOptions.<String, byte[]>create(config).maxInFlight(64));
+        this.config = ProducerDefaults.durable(clientProperties, group + "-dead-letters");
+        this.sender = newSender();
         this.group = group;
+    }
+
+    private KafkaSender<String, byte[]> newSender() {
+        return KafkaSender.create(SenderOptions.<String, byte[]>create(config).maxInFlight(64));
     }
 
     /**
@@ -44,9 +52,26 @@ final class DeadLetterPublisher implements AutoCloseable {
         ProducerRecord<String, byte[]> dead = deadLetterOf(record, reason, error, attempts, group, Instant.now());
         LOG.warn("Dead-lettering {}-{}@{} key {} to {} after {} attempt(s): {}", record.topic(), record.partition(),
                 record.offset(), record.key(), dead.topic(), attempts, error.toString());
-        return sender.send(Mono.just(SenderRecord.create(dead, null)))
+        return send(dead).onErrorResume(e -> !Outages.isOutage(e) && !closed, e -> {
+            LOG.warn("Dead-letter producer of {} failed ({}); replacing it and sending once more", group, e.toString());
+            reopen();
+            return send(dead);
+        });
+    }
+
+    private Mono<Void> send(ProducerRecord<String, byte[]> dead) {
+        return Mono.defer(() -> sender.send(Mono.just(SenderRecord.create(dead, null)))
                 .next()
-                .flatMap(result -> result.exception() == null ? Mono.<Void>empty() : Mono.error(result.exception()));
+                .flatMap(result -> result.exception() == null ? Mono.<Void>empty() : Mono.error(result.exception())));
+    }
+
+    /** Replaces the producer; the old one is closed in the background (it may hang on a broken connection). */
+    private synchronized void reopen() {
+        KafkaSender<String, byte[]> old = sender;
+        sender = newSender();
+        Thread closer = new Thread(old::close, "changeflow-dead-letters-close-" + group);
+        closer.setDaemon(true);
+        closer.start();
     }
 
     /** The dead-letter record of {@code record}. Pure; visible for tests. */
@@ -79,6 +104,7 @@ final class DeadLetterPublisher implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         sender.close();
     }
 }

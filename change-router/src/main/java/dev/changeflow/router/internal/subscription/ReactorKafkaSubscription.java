@@ -4,8 +4,13 @@ import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.ChangeEventCodec;
 import dev.changeflow.router.MalformedEventException;
 import dev.changeflow.router.subscription.BatchHandler;
+import dev.changeflow.router.subscription.BrokenResourceException;
 import dev.changeflow.router.subscription.ChangeHandler;
 import dev.changeflow.router.subscription.DeadLetterHeaders;
+import dev.changeflow.router.subscription.Dependency;
+import dev.changeflow.router.subscription.FailureKind;
+import dev.changeflow.router.subscription.OutageException;
+import dev.changeflow.router.subscription.Stall;
 import dev.changeflow.router.subscription.Subscription;
 import dev.changeflow.router.subscription.SubscriptionOptions;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,6 +20,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -78,6 +84,16 @@ import reactor.util.retry.Retry;
  * and aborted records. A record dropped unacknowledged was returned by {@code poll}, so it lies below {@code next},
  * which is already committed: the commit does not cover it anew. The commit is asynchronous; when it fails, the next
  * tick tries again. The lag gauge of such a partition is its records behind the position, without the gap.
+ *
+ * <p>Failures are sorted in one place, {@link #kindOf}: the {@link Dependency} first (a resource broken for good is
+ * reopened through the {@link Healer}, then the call is retried), then {@link dev.changeflow.router.subscription.Outages
+ * outages} (retried without limit), else a fault of the work (retried, then dead-lettered). A handler timeout is an
+ * outage; it cancels the handler's {@code Mono} and interrupts nothing.
+ *
+ * <p>Stalls: every partition remembers when a record of it last finished, and the last failure of its handler calls.
+ * A check every second (at most half the stall limit) reports the partition with records waiting (lag or in flight)
+ * that has made no progress for longest, once that exceeds the stall limit; a partition with nothing waiting counts
+ * as progressing.
  */
 public final class ReactorKafkaSubscription implements Subscription {
     private static final Logger LOG = LoggerFactory.getLogger(ReactorKafkaSubscription.class);
@@ -86,7 +102,7 @@ public final class ReactorKafkaSubscription implements Subscription {
     /** What {@link Subscription.Builder} collected. */
     public record Spec(String bootstrapServers, String group, List<String> topics, ChangeHandler eventHandler,
             BatchHandler batchHandler, SubscriptionOptions options, Predicate<Throwable> isOutage,
-            MeterRegistry meters, Map<String, Object> kafkaProperties) {
+            Dependency dependency, MeterRegistry meters, Map<String, Object> kafkaProperties) {
     }
 
     private enum State { RUNNING, DRAINING, CLOSED }
@@ -110,6 +126,15 @@ public final class ReactorKafkaSubscription implements Subscription {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private final KafkaReceiver<String, byte[]> receiver;
     private final PartitionPauser pauser;
+    private final Healer healer;
+    /** Per partition held: when a record of it last finished, or when it last had nothing waiting (nanoTime). */
+    private final Map<TopicPartition, Long> lastProgress = new ConcurrentHashMap<>();
+    /** Per partition: the last failure of a handler call on its records since its last progress. */
+    private final Map<TopicPartition, String> lastFailure = new ConcurrentHashMap<>();
+    /** Per partition held: its lag as last read from the consumer. */
+    private final Map<TopicPartition, Long> lastLag = new ConcurrentHashMap<>();
+    private volatile Optional<Stall> stall = Optional.empty();
+    private volatile Disposable stallCheck;
     private volatile Disposable pipeline;
     private volatile Disposable lagRefresh;
     private volatile Disposable pauseCheck;
@@ -121,6 +146,7 @@ public final class ReactorKafkaSubscription implements Subscription {
         this.deadLetters = new DeadLetterPublisher(clientProperties, spec.group());
         this.receiver = KafkaReceiver.create(receiverOptions(clientProperties));
         this.pauser = new PartitionPauser(receiver, inFlight, this::partitionLimit);
+        this.healer = new Healer(spec.dependency(), spec.group(), metrics);
         inFlight.onFetched(pauser::check);
         inFlight.onCommitted(this::onCommitted);
     }
@@ -202,6 +228,8 @@ public final class ReactorKafkaSubscription implements Subscription {
                 .onBackpressureDrop()
                 .concatMap(tick -> receiver.doOnConsumer(this::refreshLag).onErrorResume(e -> Mono.empty()))
                 .subscribe();
+        Duration stallTick = Duration.ofMillis(Math.max(10, Math.min(1000, options.stallLimit().toMillis() / 2)));
+        stallCheck = Flux.interval(stallTick, stallTick).onBackpressureDrop().subscribe(tick -> checkStalls());
         // A safety net for resuming paused partitions when nothing else triggers a check.
         pauseCheck = Flux.interval(Duration.ofMillis(100)).onBackpressureDrop()
                 .subscribe(tick -> {
@@ -228,7 +256,9 @@ public final class ReactorKafkaSubscription implements Subscription {
             boolean idle = inFlight.current(tp) == 0;
             long next = nextHolder.get();
             idle = idle && inFlight.highestPolled(tp) < next && state.get() == State.RUNNING;
-            metrics.lag(tp, behind.getAsLong() + (idle ? 0 : Math.max(0, position - next)));
+            long lag = behind.getAsLong() + (idle ? 0 : Math.max(0, position - next));
+            metrics.lag(tp, lag);
+            lastLag.put(tp, lag);
             Long committed = committedOffset.get(tp);
             if (idle && position > next && committed != null && committed >= next && committed < position
                     && assigned.contains(tp)) {
@@ -245,6 +275,42 @@ public final class ReactorKafkaSubscription implements Subscription {
             });
         }
         return true;
+    }
+
+    /**
+     * Finds the partition stalled longest (see the class comment), publishes it to {@link #stall()} and the meters,
+     * and logs when a stall starts and ends.
+     */
+    private void checkStalls() {
+        long now = System.nanoTime();
+        Stall worst = null;
+        if (state.get() == State.RUNNING) {
+            for (TopicPartition tp : assigned) {
+                boolean waiting = inFlight.current(tp) > 0 || lastLag.getOrDefault(tp, 0L) > 0;
+                if (!waiting) {
+                    lastProgress.put(tp, now);
+                    continue;
+                }
+                Duration since = Duration.ofNanos(now - lastProgress.computeIfAbsent(tp, k -> now));
+                if (since.compareTo(options.stallLimit()) > 0 && (worst == null || since.compareTo(worst.since()) > 0)) {
+                    worst = new Stall(spec.group(), tp, since, lastFailure.getOrDefault(tp, inFlight.current(tp) > 0
+                            ? "a handler call has not finished" : "no record handled although the partition has lag"));
+                }
+            }
+        }
+        Optional<Stall> previous = stall;
+        stall = Optional.ofNullable(worst);
+        metrics.stall(worst == null ? Duration.ZERO : worst.since());
+        if (worst != null && previous.isEmpty()) {
+            LOG.error("Subscription {}", worst.describe());
+        } else if (worst == null && previous.isPresent()) {
+            LOG.info("Subscription {} moves again ({} was stalled)", spec.group(), previous.get().partition());
+        }
+    }
+
+    @Override
+    public Optional<Stall> stall() {
+        return terminated.isDone() ? Optional.empty() : stall;
     }
 
     /** On the consumer's thread: notes the offsets of a commit Kafka confirmed, ours or the receiver's. */
@@ -265,6 +331,7 @@ public final class ReactorKafkaSubscription implements Subscription {
         for (ReceiverPartition p : partitions) {
             TopicPartition tp = p.topicPartition();
             assigned.add(tp);
+            lastProgress.put(tp, System.nanoTime());
             AtomicLong next = nextOffset.computeIfAbsent(tp, k -> new AtomicLong());
             try {
                 long position = p.position();
@@ -283,6 +350,9 @@ public final class ReactorKafkaSubscription implements Subscription {
             assigned.remove(p.topicPartition());
             nextOffset.remove(p.topicPartition());
             committedOffset.remove(p.topicPartition());
+            lastProgress.remove(p.topicPartition());
+            lastFailure.remove(p.topicPartition());
+            lastLag.remove(p.topicPartition());
             metrics.dropLag(p.topicPartition());
         }
         LOG.info("Subscription {} gave up {}", spec.group(), partitions.stream().map(ReceiverPartition::topicPartition)
@@ -331,10 +401,10 @@ public final class ReactorKafkaSubscription implements Subscription {
     private Mono<Void> handleAlone(Decoded item, Set<ReceiverRecord<String, byte[]>> deadLettered) {
         AtomicInteger attempts = new AtomicInteger();
         String topic = item.record().topic();
-        return call(List.of(item.event()), attempts)
+        return call(List.of(item.event()), attempts, Set.of(item.record().receiverOffset().topicPartition()))
                 .retryWhen(Retry.backoff(options.retries(), options.retryBackoff())
                         .maxBackoff(options.retryMaxBackoff())
-                        .filter(e -> !spec.isOutage().test(e))
+                        .filter(e -> kindOf(e) == FailureKind.FAULT)
                         .doBeforeRetry(signal -> {
                             metrics.retried(topic, false);
                             LOG.debug("Retrying {} after {}", item.event().eventId(), signal.failure().toString());
@@ -348,29 +418,84 @@ public final class ReactorKafkaSubscription implements Subscription {
     private Mono<Void> handleBatch(List<Decoded> items, Set<ReceiverRecord<String, byte[]>> deadLettered) {
         List<ChangeEvent> events = items.stream().map(Decoded::event).toList();
         String topic = items.get(0).record().topic();
-        return call(events, new AtomicInteger())
+        Set<TopicPartition> partitions = new java.util.HashSet<>();
+        items.forEach(item -> partitions.add(item.record().receiverOffset().topicPartition()));
+        return call(events, new AtomicInteger(), partitions)
                 .retryWhen(outageRetry(topic, "batch of " + events.size()))
-                .onErrorResume(e -> !spec.isOutage().test(e), e -> {
+                .onErrorResume(e -> kindOf(e) == FailureKind.FAULT, e -> {
                     LOG.warn("A batch of {} failed ({}); handling its events one by one", events.size(), e.toString());
                     return Flux.fromIterable(items).concatMap(item -> handleAlone(item, deadLettered), 0).then();
                 });
     }
 
-    private Mono<Void> call(List<ChangeEvent> events, AtomicInteger attempts) {
+    /**
+     * One handler call on the records of {@code partitions}. A call that finds the dependency broken reopens it (see
+     * {@link Healer}) and then fails as an outage, so that it is retried.
+     */
+    private Mono<Void> call(List<ChangeEvent> events, AtomicInteger attempts, Set<TopicPartition> partitions) {
         return Mono.defer(() -> {
             attempts.incrementAndGet();
             long start = System.nanoTime();
+            long generation = healer.generation();
             Mono<Void> result = spec.eventHandler() != null ? spec.eventHandler().handle(events.get(0))
                     : spec.batchHandler().handle(events);
             return result.timeout(options.handlerTimeout())
+                    .doOnSuccess(ignored -> healer.progress())
+                    .doOnError(e -> {
+                        String reason = reasonOf(e);
+                        partitions.forEach(tp -> lastFailure.put(tp, reason));
+                    })
+                    .onErrorResume(e -> kindOf(e) == FailureKind.BROKEN, e -> healer.heal(generation, e)
+                            .then(Mono.error(new Reopened(spec.dependency().describe(), e))))
                     .doFinally(signal -> metrics.handlerCall(Duration.ofNanos(System.nanoTime() - start)));
         });
+    }
+
+    /**
+     * The one place that sorts a failure: a resource that could not be made to work stops the subscription (null);
+     * a call retried after a reopen is an outage; then the dependency's verdict; then the outages every consumer
+     * shares; anything else is the work's fault.
+     */
+    private FailureKind kindOf(Throwable error) {
+        if (error instanceof BrokenResourceException) {
+            return null;
+        }
+        if (error instanceof Reopened) {
+            return FailureKind.OUTAGE;
+        }
+        FailureKind kind = spec.dependency().classify(error);
+        if (kind != null && kind != FailureKind.FAULT) {
+            return kind;
+        }
+        return spec.isOutage().test(error) ? FailureKind.OUTAGE : FailureKind.FAULT;
+    }
+
+    /** The failure as a stall's reason: the innermost message that says something. */
+    private static String reasonOf(Throwable error) {
+        if (error instanceof java.util.concurrent.TimeoutException) {
+            return "a handler call ran longer than the handler timeout";
+        }
+        Throwable t = error;
+        while (t.getCause() != null && t.getCause() != t && !(t instanceof Reopened)) {
+            t = t.getCause();
+        }
+        String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return message.length() > 300 ? message.substring(0, 300) + "..." : message;
+    }
+
+    /** A call that failed because the dependency was broken, after the dependency was reopened: retry it. */
+    private static final class Reopened extends OutageException {
+        private static final long serialVersionUID = 1L;
+
+        Reopened(String dependency, Throwable cause) {
+            super("reopened " + dependency + " after: " + cause, cause);
+        }
     }
 
     private Retry outageRetry(String topic, String what) {
         return Retry.backoff(Long.MAX_VALUE, options.outageBackoff())
                 .maxBackoff(options.outageMaxBackoff())
-                .filter(spec.isOutage())
+                .filter(e -> kindOf(e) == FailureKind.OUTAGE)
                 .doBeforeRetry(signal -> {
                     metrics.retried(topic, true);
                     if (signal.totalRetriesInARow() % 10 == 0) {
@@ -403,6 +528,8 @@ public final class ReactorKafkaSubscription implements Subscription {
                 next.accumulateAndGet(offset.offset() + 1, Math::max);
             }
             inFlight.finished(offset.topicPartition(), 1);
+            lastProgress.put(offset.topicPartition(), System.nanoTime());
+            lastFailure.remove(offset.topicPartition());
             if (!deadLettered.contains(record)) {
                 handled.merge(record.topic(), 1, Integer::sum);
             }
@@ -496,12 +623,13 @@ public final class ReactorKafkaSubscription implements Subscription {
         if (p != null) {
             p.dispose();
         }
-        for (Disposable d : new Disposable[] {lagRefresh, pauseCheck}) {
+        for (Disposable d : new Disposable[] {lagRefresh, pauseCheck, stallCheck}) {
             if (d != null) {
                 d.dispose();
             }
         }
         deadLetters.close();
+        healer.close();
         metrics.close();
         inFlight.close();
     }

@@ -24,6 +24,9 @@ final class SubscriptionMetrics implements AutoCloseable {
     static final String HANDLER_LATENCY = "changeflow.subscription.handler.latency";
     static final String IN_FLIGHT = "changeflow.subscription.in.flight";
     static final String LAG = "changeflow.subscription.lag";
+    static final String STALLED = "changeflow.subscription.stalled";
+    static final String STALL_SECONDS = "changeflow.subscription.stall.seconds";
+    static final String REOPENS = "changeflow.subscription.reopens";
 
     private final MeterRegistry registry;
     private final String group;
@@ -31,6 +34,7 @@ final class SubscriptionMetrics implements AutoCloseable {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<TopicPartition, AtomicLong> lag = new ConcurrentHashMap<>();
     private final List<Meter> registered = new ArrayList<>();
+    private final AtomicLong stallMillis = new AtomicLong();
 
     SubscriptionMetrics(MeterRegistry registry, String group, Supplier<Number> inFlight) {
         this.registry = registry;
@@ -42,6 +46,12 @@ final class SubscriptionMetrics implements AutoCloseable {
             registered.add(handlerLatency);
             registered.add(Gauge.builder(IN_FLIGHT, inFlight).tag("group", group)
                     .description("Records fetched and not yet finished").register(registry));
+            registered.add(Gauge.builder(STALLED, stallMillis, m -> m.get() > 0 ? 1 : 0).tag("group", group)
+                    .description("1 while a partition with records waiting has made no progress for longer than "
+                            + "the stall limit, else 0").register(registry));
+            registered.add(Gauge.builder(STALL_SECONDS, stallMillis, m -> m.get() / 1000.0).tag("group", group)
+                    .description("How long the partition stalled longest has made no progress, beyond the stall "
+                            + "limit; 0 when none is stalled").baseUnit("seconds").register(registry));
         }
     }
 
@@ -59,6 +69,24 @@ final class SubscriptionMetrics implements AutoCloseable {
 
     void retried(String topic, boolean outage) {
         counter(RETRIES, topic, "kind", outage ? "outage" : "failure").increment();
+    }
+
+    /** The longest stall now, or zero when no partition is stalled. */
+    void stall(Duration since) {
+        stallMillis.set(since.toMillis());
+    }
+
+    /** A broken dependency was reopened ({@code true}) or could not be. */
+    void reopened(boolean succeeded) {
+        counters.computeIfAbsent(REOPENS + '|' + succeeded, k -> {
+            Counter c = Counter.builder(REOPENS).tag("group", group).tag("outcome", succeeded ? "reopened" : "failed")
+                    .description("Reopens of a resource broken for good (a closed IndexWriter, a closed client)")
+                    .register(registry);
+            synchronized (registered) {
+                registered.add(c);
+            }
+            return c;
+        }).increment();
     }
 
     void handlerCall(Duration took) {

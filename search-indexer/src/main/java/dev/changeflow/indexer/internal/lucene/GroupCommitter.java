@@ -19,6 +19,7 @@ final class GroupCommitter implements AutoCloseable {
     private final ExecutorService executor;
     private final Object lock = new Object();
     private CompletableFuture<Void> next;
+    private boolean committing;
 
     GroupCommitter(IndexWriter writer, String name) {
         this.writer = writer;
@@ -35,7 +36,12 @@ final class GroupCommitter implements AutoCloseable {
         synchronized (lock) {
             if (next == null) {
                 next = new CompletableFuture<>();
-                executor.execute(this::commit);
+                try {
+                    executor.execute(this::commit);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    next = null;
+                    throw new org.apache.lucene.store.AlreadyClosedException("this index's committer is closed", e);
+                }
             }
             commit = next;
         }
@@ -49,17 +55,36 @@ final class GroupCommitter implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits as {@link #awaitDurable} does if anything written may not be durable yet (a commit is due or running, or
+     * the writer has uncommitted changes); returns at once otherwise.
+     */
+    void awaitDurableIfPending() {
+        boolean pending;
+        synchronized (lock) {
+            pending = next != null || committing || writer.hasUncommittedChanges();
+        }
+        if (pending) {
+            awaitDurable();
+        }
+    }
+
     private void commit() {
         CompletableFuture<Void> commit;
         synchronized (lock) {
             commit = next;
             next = null;
+            committing = true;
         }
         try {
             writer.commit();
             commit.complete(null);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             commit.completeExceptionally(e);
+        } finally {
+            synchronized (lock) {
+                committing = false;
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import dev.changeflow.indexer.index.SearchHits;
 import dev.changeflow.indexer.index.SearchIndex;
 import dev.changeflow.indexer.index.StoredDocument;
 import dev.changeflow.indexer.internal.DocumentJson;
+import dev.changeflow.router.subscription.FailureKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.CharArraySet;
 import org.apache.lucene.analysis.core.KeywordAnalyzer;
@@ -53,7 +55,11 @@ import org.apache.lucene.search.Sort;
 import org.apache.lucene.search.SortField;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.AlreadyClosedException;
+import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.store.LockObtainFailedException;
+import org.apache.lucene.util.ThreadInterruptedException;
 import org.apache.lucene.util.BytesRef;
 
 /**
@@ -66,6 +72,12 @@ import org.apache.lucene.util.BytesRef;
  *
  * <p>Text fields use the standard analyzer without stop words (as OpenSearch's {@code standard} analyzer does), keyword
  * fields match exactly; a query is parsed with Lucene's classic query parser, terms ANDed.
+ *
+ * <p><b>Broken for good.</b> An {@code IndexWriter} closes itself after a tragic failure (an I/O error while
+ * flushing, its write lock invalidated, an interrupt inside its I/O), and every later call fails. Such failures are
+ * {@link FailureKind#BROKEN} ({@link #classify}); {@link #reopen} then rolls every writer back (discarding only writes
+ * no call has returned from, which their callers retry), which releases its write lock, and opens new writers on the
+ * same directories. Threads still inside the old writers fail and are retried.
  */
 public final class LuceneIndex implements SearchIndex {
     private static final String ID = "id";
@@ -75,11 +87,22 @@ public final class LuceneIndex implements SearchIndex {
     private static final Query LIVE = new TermQuery(new Term(DocumentJson.DELETED, "false"));
 
     private final Path directory;
-    private final Map<DocumentType, TypeIndex> indices = new EnumMap<>(DocumentType.class);
+    private final UnaryOperator<Directory> wrapper;
+    /** The open indices, replaced whole by {@link #reopen}; empty before {@link #open} and after {@link #close}. */
+    private volatile Map<DocumentType, TypeIndex> indices = Map.of();
 
     /** An index under {@code directory} (created if missing); nothing is opened before {@link #open}. */
     public LuceneIndex(Path directory) {
+        this(directory, UnaryOperator.identity());
+    }
+
+    /**
+     * An index whose Lucene directories are wrapped by {@code wrapper} (a test that stalls or fails I/O), opened anew
+     * on each {@link #reopen}.
+     */
+    public LuceneIndex(Path directory, UnaryOperator<Directory> wrapper) {
         this.directory = Objects.requireNonNull(directory, "directory");
+        this.wrapper = Objects.requireNonNull(wrapper, "wrapper");
     }
 
     @Override
@@ -87,14 +110,46 @@ public final class LuceneIndex implements SearchIndex {
         if (!indices.isEmpty()) {
             throw new IllegalStateException("Already open: " + describe());
         }
+        indices = openAll();
+    }
+
+    /** Opens a writer per type; closes those it opened if one fails. */
+    private Map<DocumentType, TypeIndex> openAll() {
+        Map<DocumentType, TypeIndex> opened = new EnumMap<>(DocumentType.class);
         try {
             for (DocumentType type : DocumentType.values()) {
-                indices.put(type, new TypeIndex(type, directory.resolve(type.table())));
+                opened.put(type, new TypeIndex(type, directory.resolve(type.table()), wrapper));
             }
-        } catch (IOException e) {
-            close();
-            throw new UncheckedIOException("Cannot open the Lucene index in " + directory + ": " + e.getMessage(), e);
+            return java.util.Collections.unmodifiableMap(opened);
+        } catch (IOException | RuntimeException e) {
+            opened.values().forEach(TypeIndex::discard);
+            throw new UncheckedIOException("Cannot open the Lucene index in " + directory + ": " + e, e instanceof
+                    IOException io ? io : new IOException(e));
         }
+    }
+
+    /**
+     * Replaces every writer, reader and committer: rolls the old writers back, which releases their write locks
+     * (writes no {@link #write} call has returned from are discarded; their callers fail and retry), then opens new
+     * ones on the same directories.
+     *
+     * @throws UncheckedIOException if a directory cannot be opened (the index stays unusable: the caller must fail)
+     * @throws IllegalStateException if the index is not open
+     */
+    @Override
+    public synchronized void reopen() {
+        Map<DocumentType, TypeIndex> old = indices;
+        if (old.isEmpty()) {
+            throw new IllegalStateException("The Lucene index is not open: " + describe());
+        }
+        old.values().forEach(TypeIndex::discard);
+        indices = Map.of();
+        indices = openAll();
+    }
+
+    @Override
+    public void awaitDurable() {
+        indices.values().forEach(index -> index.committer.awaitDurableIfPending());
     }
 
     @Override
@@ -175,8 +230,33 @@ public final class LuceneIndex implements SearchIndex {
 
     @Override
     public boolean isOutage(Throwable error) {
-        // The index is a local directory: there is no engine to wait for. A failing disk is not retried.
+        // The index is a local directory: there is no engine to wait for.
         return false;
+    }
+
+    /**
+     * {@link FailureKind#FAULT} for a document the index refuses ({@link IllegalArgumentException}: a field of the
+     * wrong type, a term too long); {@link FailureKind#BROKEN} for Lucene's own failures (a closed writer or reader,
+     * a write lock invalidated or held, an interrupted or closed channel, any I/O error) and whenever a writer has
+     * closed itself; {@link FailureKind#FAULT} for anything else. Never an outage: there is no server to wait for.
+     */
+    @Override
+    public FailureKind classify(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IllegalArgumentException) {
+                return FailureKind.FAULT;
+            }
+            if (t instanceof AlreadyClosedException || t instanceof LockObtainFailedException
+                    || t instanceof ThreadInterruptedException || t instanceof IOException) {
+                return FailureKind.BROKEN;
+            }
+        }
+        for (TypeIndex index : indices.values()) {
+            if (!index.writer.isOpen() || index.writer.getTragicException() != null) {
+                return FailureKind.BROKEN;
+            }
+        }
+        return FailureKind.FAULT;
     }
 
     @Override
@@ -186,8 +266,9 @@ public final class LuceneIndex implements SearchIndex {
 
     @Override
     public synchronized void close() {
-        indices.values().forEach(TypeIndex::close);
-        indices.clear();
+        Map<DocumentType, TypeIndex> open = indices;
+        indices = Map.of();
+        open.values().forEach(TypeIndex::close);
     }
 
     private TypeIndex index(DocumentType type) {
@@ -229,7 +310,7 @@ public final class LuceneIndex implements SearchIndex {
     /** The Lucene index of one document type. */
     private static final class TypeIndex {
         private final DocumentType type;
-        private final FSDirectory directory;
+        private final Directory directory;
         private final Analyzer analyzer;
         private final IndexWriter writer;
         private final SearcherManager searchers;
@@ -237,10 +318,10 @@ public final class LuceneIndex implements SearchIndex {
         private final Object writeLock = new Object();
         private long lastSeq;
 
-        TypeIndex(DocumentType type, Path path) throws IOException {
+        TypeIndex(DocumentType type, Path path, UnaryOperator<Directory> wrapper) throws IOException {
             this.type = type;
             Files.createDirectories(path);
-            this.directory = FSDirectory.open(path);
+            this.directory = wrapper.apply(FSDirectory.open(path));
             Map<String, Analyzer> perField = new HashMap<>();
             type.fields().forEach((field, kind) -> {
                 if (kind == FieldKind.KEYWORD) {
@@ -251,10 +332,29 @@ public final class LuceneIndex implements SearchIndex {
             this.analyzer = new PerFieldAnalyzerWrapper(new StandardAnalyzer(CharArraySet.EMPTY_SET), perField);
             IndexWriterConfig config = new IndexWriterConfig(analyzer)
                     .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
-            this.writer = new IndexWriter(directory, config);
-            this.searchers = new SearcherManager(writer, null);
+            IndexWriter opened = null;
+            SearcherManager readers = null;
+            try {
+                opened = new IndexWriter(directory, config);
+                readers = new SearcherManager(opened, null);
+            } catch (IOException | RuntimeException e) {
+                // Nothing half-open may keep the write lock: a later reopen must be able to take it.
+                closeQuietly(readers);
+                if (opened != null) {
+                    closeQuietly(opened::rollback);
+                }
+                closeQuietly(directory);
+                throw e;
+            }
+            this.writer = opened;
+            this.searchers = readers;
             this.committer = new GroupCommitter(writer, type.table());
-            this.lastSeq = highestSeq();
+            try {
+                this.lastSeq = highestSeq();
+            } catch (IOException | RuntimeException e) {
+                discard();
+                throw e;
+            }
         }
 
         private long highestSeq() throws IOException {
@@ -383,6 +483,29 @@ public final class LuceneIndex implements SearchIndex {
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("Lucene read of " + type.table() + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        /**
+         * Rolls the writer back (releasing its write lock, discarding what is not committed) and closes the rest,
+         * whatever state they are in; never throws.
+         */
+        void discard() {
+            // A writer that closed itself after a tragedy has released its lock already: rollback is then a no-op.
+            closeQuietly(writer::rollback);
+            committer.close();
+            closeQuietly(searchers);
+            closeQuietly(directory);
+        }
+
+        private static void closeQuietly(java.io.Closeable closeable) {
+            if (closeable == null) {
+                return;
+            }
+            try {
+                closeable.close();
+            } catch (IOException | RuntimeException e) {
+                // Releasing what a broken index held; its failure changes nothing for the caller.
             }
         }
 

@@ -10,6 +10,7 @@ import dev.changeflow.indexer.index.SearchIndex;
 import dev.changeflow.indexer.index.StoredDocument;
 import dev.changeflow.indexer.internal.DocumentJson;
 import dev.changeflow.router.subscription.OutageException;
+import dev.changeflow.router.subscription.FailureKind;
 import dev.changeflow.router.subscription.Outages;
 import java.io.IOException;
 import java.net.URI;
@@ -103,6 +104,9 @@ public final class OpenSearchIndex implements SearchIndex {
     private static final int PAGE_SIZE = 1_000;
     private static final int MAX_REASON_LENGTH = 600;
     private static final Pattern INDEX_PREFIX = Pattern.compile("[a-z0-9][a-z0-9_.-]*");
+    /** What httpclient5 says once its I/O reactor has stopped or its pool is shut down: it never recovers. */
+    private static final Pattern BROKEN_CLIENT = Pattern.compile(
+            "(?i)I/O reactor (status: )?(STOPPED|SHUT_DOWN|SHUTTING_DOWN|has been shut down)|pool (is )?shut down");
 
     /**
      * Error types that mean OpenSearch cannot serve the request now rather than that the request is wrong; they
@@ -147,8 +151,8 @@ public final class OpenSearchIndex implements SearchIndex {
     private final int replicas;
     private final String refreshInterval;
     private final Map<DocumentType, String> indexNames = new EnumMap<>(DocumentType.class);
-    private final ApacheHttpClient5Transport transport;
-    private final OpenSearchClient client;
+    private final java.util.function.Supplier<Connection> connector;
+    private volatile Connection connection;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
 
     /**
@@ -229,8 +233,68 @@ public final class OpenSearchIndex implements SearchIndex {
         if (path != null && !path.isEmpty() && !path.equals("/")) {
             builder.setPathPrefix(path);
         }
-        this.transport = builder.build();
-        this.client = new OpenSearchClient(transport);
+        this.connector = () -> {
+            ApacheHttpClient5Transport transport = builder.build();
+            return new Connection(transport, new OpenSearchClient(transport));
+        };
+        this.connection = connector.get();
+    }
+
+    /** One HTTP client and the OpenSearch client on it; replaced whole by {@link #reopen}. */
+    private record Connection(ApacheHttpClient5Transport transport, OpenSearchClient client) {
+        void close() {
+            try {
+                transport.close();
+            } catch (IOException | RuntimeException e) {
+                // Nothing left to release that a failed close could still release.
+            }
+        }
+    }
+
+    private OpenSearchClient client() {
+        return connection.client();
+    }
+
+    /**
+     * Replaces the HTTP client: the old one is closed (requests still running on it fail, and their callers retry)
+     * and a new one built with the same settings. The indices and their documents are untouched.
+     *
+     * @throws IllegalStateException if the index is not open
+     */
+    @Override
+    public synchronized void reopen() {
+        if (state.get() != State.OPEN) {
+            throw new IllegalStateException("OpenSearch index is " + state.get() + ", cannot reopen");
+        }
+        Connection old = connection;
+        connection = connector.get();
+        old.close();
+    }
+
+    /**
+     * Returns at once: OpenSearch answers a write only after its translog is fsynced ({@code
+     * index.translog.durability=request}, the default).
+     */
+    @Override
+    public void awaitDurable() {
+    }
+
+    /**
+     * {@link FailureKind#BROKEN} when this process's HTTP client can no longer send anything while the index is open:
+     * its I/O reactor stopped (an unexpected error on one of its threads ends it for good) or its connection pool was
+     * shut down. Else as {@link #isOutage} says: {@link FailureKind#OUTAGE} or {@link FailureKind#FAULT}.
+     */
+    @Override
+    public FailureKind classify(Throwable error) {
+        if (state.get() == State.OPEN) {
+            for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof IllegalStateException && t.getMessage() != null
+                        && BROKEN_CLIENT.matcher(t.getMessage()).find()) {
+                    return FailureKind.BROKEN;
+                }
+            }
+        }
+        return isOutage(error) ? FailureKind.OUTAGE : FailureKind.FAULT;
     }
 
     /**
@@ -249,7 +313,7 @@ public final class OpenSearchIndex implements SearchIndex {
         for (DocumentType type : DocumentType.values()) {
             String index = indexNames.get(type);
             boolean exists = call("checking index " + index,
-                    () -> client.indices().exists(e -> e.index(index)).value());
+                    () -> client().indices().exists(e -> e.index(index)).value());
             if (!exists) {
                 create(type, index);
             }
@@ -272,7 +336,7 @@ public final class OpenSearchIndex implements SearchIndex {
         }
         TypeMapping mapping = TypeMapping.of(m -> m.dynamic(DynamicMapping.False).properties(properties));
         try {
-            call("creating index " + index, () -> client.indices().create(c -> c
+            call("creating index " + index, () -> client().indices().create(c -> c
                     .index(index)
                     .settings(s -> s
                             .numberOfShards(shards)
@@ -308,7 +372,7 @@ public final class OpenSearchIndex implements SearchIndex {
         String index = indexNames.get(type);
         List<String> distinct = List.copyOf(new LinkedHashSet<>(ids));
         MgetResponse<Source> response = call("getting " + distinct.size() + " documents from " + index,
-                () -> client.mget(m -> m.index(index).ids(distinct), Source.class));
+                () -> client().mget(m -> m.index(index).ids(distinct), Source.class));
         Map<String, StoredDocument> found = new LinkedHashMap<>();
         List<OpenSearchFailure> failures = new ArrayList<>();
         for (MultiGetResponseItem<Source> item : response.docs()) {
@@ -357,7 +421,7 @@ public final class OpenSearchIndex implements SearchIndex {
                             .ifSeqNo(expected.seqNo()).ifPrimaryTerm(expected.primaryTerm()))));
         }
         BulkResponse response = call("writing " + writes.size() + " documents",
-                () -> client.bulk(b -> b.operations(operations)));
+                () -> client().bulk(b -> b.operations(operations)));
         List<BulkResponseItem> items = response.items();
         if (items.size() != writes.size()) {
             throw new OpenSearchRefusedException("OpenSearch answered " + items.size() + " results for a bulk of "
@@ -432,7 +496,7 @@ public final class OpenSearchIndex implements SearchIndex {
                 .sort(o -> o.field(f -> f.field(ID_FIELD).order(SortOrder.Asc))));
         SearchResponse<Source> response;
         try {
-            response = call("searching " + index, () -> client.search(request, Source.class));
+            response = call("searching " + index, () -> client().search(request, Source.class));
         } catch (OpenSearchRefusedException e) {
             if (e.getCause() instanceof OpenSearchException refused && isQueryError(refused.error())) {
                 throw invalidQuery(type, query, refused.error(), e);
@@ -534,11 +598,7 @@ public final class OpenSearchIndex implements SearchIndex {
         if (state.getAndSet(State.CLOSED) == State.CLOSED) {
             return;
         }
-        try {
-            transport.close();
-        } catch (IOException e) {
-            // Nothing left to release that a failed close could still release.
-        }
+        connection.close();
     }
 
     @Override
@@ -555,7 +615,7 @@ public final class OpenSearchIndex implements SearchIndex {
     }
 
     private void refresh(String index) {
-        RefreshResponse response = call("refreshing " + index, () -> client.indices().refresh(r -> r.index(index)));
+        RefreshResponse response = call("refreshing " + index, () -> client().indices().refresh(r -> r.index(index)));
         List<OpenSearchFailure> failures = shardFailures(index, response.shards());
         if (response.shards().failed() > 0 && failures.isEmpty()) {
             failures.add(new OpenSearchFailure(503, "refresh_failed", index,
@@ -581,7 +641,7 @@ public final class OpenSearchIndex implements SearchIndex {
                 }
                 return s;
             });
-            SearchResponse<Source> response = call("searching " + index, () -> client.search(request, Source.class));
+            SearchResponse<Source> response = call("searching " + index, () -> client().search(request, Source.class));
             throwIfFailed("searching " + index, shardFailures(index, response.shards()));
             List<Hit<Source>> hits = response.hits().hits();
             hits.forEach(consumer);
