@@ -143,6 +143,11 @@ public final class InvalidatorService extends SubscriberService {
         return "invalidator";
     }
 
+    /** The Redis connector in use; null before {@link #start}. For tests that break its connection. */
+    RedisConnector redisConnector() {
+        return redis;
+    }
+
     /** Closes Redis (the subscription is closed first). */
     @Override
     protected void releaseClients() {

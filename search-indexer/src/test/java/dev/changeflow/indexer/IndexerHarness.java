@@ -133,6 +133,28 @@ final class IndexerHarness implements AutoCloseable {
         return startIndexer(new SimpleMeterRegistry());
     }
 
+    /**
+     * Creates and starts an indexer on this harness's Lucene directory whose directories {@code wrapper} wraps (a
+     * disk that stalls or fails); closed with the harness.
+     */
+    IndexerService startIndexer(io.micrometer.core.instrument.MeterRegistry registry,
+            java.util.function.UnaryOperator<org.apache.lucene.store.Directory> wrapper) {
+        IndexerService indexer = world.closeLater(IndexerService.create(indexerSettings(), registry,
+                new dev.changeflow.indexer.internal.lucene.LuceneIndex(luceneDirectory, wrapper)));
+        indexer.start();
+        return indexer;
+    }
+
+    /** The Lucene index's directory (one sub-directory per document type). */
+    Path luceneDirectory() {
+        return luceneDirectory;
+    }
+
+    /** The indexer's settings by environment name, to start it as a process. */
+    Map<String, String> indexerEnvironment() {
+        return Map.copyOf(indexerSettings);
+    }
+
     Connection sql() throws SQLException {
         return world.sql();
     }

@@ -100,8 +100,10 @@ public final class ServiceProcess {
                 }
             });
         }
+        // Only when every one closed normally: a failure is reported by its own service's callback above (allOf's
+        // callback may run first, and completing with null there would let the process live on, failed).
         CompletableFuture.allOf(services.stream().map(ChangeflowService::whenTerminated)
-                .toArray(CompletableFuture[]::new)).whenComplete((ok, error) -> firstFailure.complete(null));
+                .toArray(CompletableFuture[]::new)).thenRun(() -> firstFailure.complete(null));
         String failure = firstFailure.join();
         if (failure != null) {
             exit(processName, EXIT_FAILED, failure);

@@ -81,6 +81,8 @@ public final class BlockingWork implements AutoCloseable {
                     } catch (Throwable e) {
                         done.completeExceptionally(e);
                     } finally {
+                        // Work that interrupted its own thread must not leave the flag for the next piece of work.
+                        Thread.interrupted();
                         if (phase.getAndSet(DONE) == ABANDONED) {
                             abandoned.decrementAndGet();
                             LOG.info("{}: abandoned work finished; its result was dropped", name);

@@ -31,7 +31,9 @@ import java.util.stream.Collectors;
  *       older project version gets the new name;</li>
  *   <li>a task change reads its project's document, writes the task with that name, then reads the project again: if
  *       the name changed in between (a rename racing with the task write, which the rename's own pass may have
- *       missed), it applies the rename to the project's tasks itself.</li>
+ *       missed), it applies the rename to the project's tasks itself. A retried batch whose task writes had already
+ *       landed applies its projects' names again, since the attempt that wrote them may have failed before this
+ *       step.</li>
  * </ol>
  * Whichever of a task write and a rename finishes second sees the other, so no task keeps a stale name.
  *
@@ -84,15 +86,23 @@ public final class ChangeIndexer {
             metrics.written(DocumentType.TASKS, outcomes.values());
             foundWritten |= outcomes.values().stream().anyMatch(o -> o != Outcome.APPLIED);
 
+            // A task found already written (DUPLICATE) was written by an earlier attempt of this batch, or a
+            // concurrent one, which may have failed before its own recheck: its project is always propagated again
+            // (a no-op for tasks that carry the project's version already).
             Set<String> recheck = new TreeSet<>();
+            Set<String> redo = new TreeSet<>();
             documents.forEach(d -> {
                 String projectId = d.deleted() ? null : projectIdOf(d.fields());
-                if (projectId != null && outcomes.get(d.id()) == Outcome.APPLIED) {
+                Outcome outcome = outcomes.get(d.id());
+                if (projectId != null && outcome == Outcome.APPLIED) {
                     recheck.add(projectId);
+                } else if (projectId != null && outcome == Outcome.DUPLICATE) {
+                    redo.add(projectId);
                 }
             });
+            recheck.addAll(redo);
             projectNames(recheck).forEach((projectId, now) -> {
-                if (!Objects.equals(now.name(), used.get(projectId).name())) {
+                if (redo.contains(projectId) || !Objects.equals(now.name(), used.get(projectId).name())) {
                     metrics.propagated(writer.propagateProjectName(projectId, now.name(), now.version()));
                 }
             });
