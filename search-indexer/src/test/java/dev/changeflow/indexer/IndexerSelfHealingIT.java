@@ -65,6 +65,39 @@ class IndexerSelfHealingIT {
     }
 
     @Test
+    void aStallLongerThanTheStallLimitMakesReadyAnswer503WithTheReasonUntilTheIndexerMovesAgain() throws Exception {
+        try (IndexerHarness h = IndexerHarness.lucene()
+                .with("CHANGEFLOW_SUBSCRIPTION_HANDLER_TIMEOUT", "1s")
+                .with("CHANGEFLOW_SUBSCRIPTION_STALL_LIMIT", "2s")) {
+            DiskTroubles disk = new DiskTroubles();
+            h.startCapture();
+            IndexerService indexer = h.startIndexer(new SimpleMeterRegistry(), disk::wrap);
+            try (OpsEndpoint ops = OpsEndpoint.start(Settings.of(Map.of("CHANGEFLOW_HTTP_PORT", "0")),
+                    OpsEndpoint.newRegistry(), () -> List.of(indexer))) {
+                writeAMixOfChanges(h, 2, 10);
+                h.awaitIndexEqualsDatabase(indexer, CONVERGES);
+
+                // Commits hang for 8 s each, twice: far beyond the 2 s stall limit.
+                disk.stallNextSyncs(2, 8_000);
+                writeAMixOfChanges(h, 2, 10);
+
+                await("/ready 503, stalled").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> get(ops.uri().resolve("/ready")).statusCode() == 503);
+                String body = get(ops.uri().resolve("/ready")).body();
+                assertThat(body).contains("\"indexer\":\"STALLED\"")
+                        .containsPattern("\"indexer\":\"" + h.group + ": stalled \\d+ s on " + h.world.id
+                                + "\\.[a-z]+-changes-\\d+: a handler call ran longer than the handler timeout\"");
+                assertThat(get(ops.uri().resolve("/health")).statusCode()).as("alive all along").isEqualTo(200);
+
+                h.awaitIndexEqualsDatabase(indexer, CONVERGES);
+                await("/ready 200 again").atMost(Duration.ofSeconds(30))
+                        .until(() -> get(ops.uri().resolve("/ready")).statusCode() == 200);
+                assertThat(disk.interruptedWhileStalled).hasValue(0);
+            }
+        }
+    }
+
+    @Test
     void aWriterWhoseLockWasDeletedByAnExternalForceIsReopenedAndNothingIsLost() throws Exception {
         assertHealsAfter((h, disk) -> Files.delete(h.luceneDirectory().resolve("tasks").resolve("write.lock")));
     }

@@ -13,7 +13,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** OpenSearch stopped while changes keep coming, then restarted: nothing lost, nothing dead-lettered. */
+/**
+ * OpenSearch stopped while changes keep coming, then restarted: nothing lost, nothing dead-lettered. And the
+ * indexer's own HTTP client broken for good: replaced by the indexer, nothing lost.
+ */
 class OpenSearchOutageIT {
 
     @Test
@@ -67,6 +70,28 @@ class OpenSearchOutageIT {
                     .as("outage retries").anySatisfy(c -> assertThat(c.count()).isPositive());
             assertThat(registry.find("changeflow.subscription.retries").tag("kind", "failure").counters())
                     .allSatisfy(c -> assertThat(c.count()).isZero());
+        }
+    }
+
+    @Test
+    void anHttpClientThatCanNoLongerSendIsReplacedByTheIndexerAndNothingIsLost() throws Exception {
+        OpenSearchNode node = OpenSearchNode.shared();
+        try (IndexerHarness h = IndexerHarness.openSearch(node)) {
+            h.startCapture();
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            IndexerService indexer = h.startIndexer(registry);
+            SearchBehaviour.writeAMixOfChanges(h, 3, 30);
+            h.awaitIndexEqualsDatabase(indexer, SearchBehaviour.CONVERGES);
+
+            ((dev.changeflow.indexer.internal.opensearch.OpenSearchIndex) indexer.index()).breakClientForTests();
+            SearchBehaviour.writeAMixOfChanges(h, 3, 30);
+
+            h.awaitIndexEqualsDatabase(indexer, SearchBehaviour.CONVERGES);
+            h.awaitCaughtUp(SearchBehaviour.CONVERGES);
+            assertThat(registry.get("changeflow.subscription.reopens").tag("outcome", "reopened").counter().count())
+                    .as("the client replaced by the indexer").isGreaterThanOrEqualTo(1.0);
+            assertThat(h.deadLetters()).as("records dead-lettered").isZero();
+            assertThat(indexer.isReady()).isTrue();
         }
     }
 }

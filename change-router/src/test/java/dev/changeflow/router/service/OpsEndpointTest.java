@@ -30,6 +30,7 @@ class OpsEndpointTest {
         private final String name;
         private final CompletableFuture<Void> terminated = new CompletableFuture<>();
         private volatile boolean ready;
+        private volatile String problem;
 
         FakeService(String name) {
             this.name = name;
@@ -47,7 +48,12 @@ class OpsEndpointTest {
 
         @Override
         public boolean isReady() {
-            return ready && !terminated.isDone();
+            return ready && !terminated.isDone() && problem == null;
+        }
+
+        @Override
+        public java.util.Optional<String> problem() {
+            return java.util.Optional.ofNullable(problem);
         }
 
         @Override
@@ -71,6 +77,25 @@ class OpsEndpointTest {
     private HttpResponse<String> get(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(endpoint.uri() + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aStalledServiceMakesReadyAnswer503WithItsReasonWhileHealthStays200() throws Exception {
+        FakeService indexer = new FakeService("indexer");
+        indexer.start();
+        indexer.problem = "search-indexer: stalled 2 min on cdc.tasks-changes-7: this IndexWriter is \"closed\"";
+        endpoint = OpsEndpoint.start(ANY_PORT, registry, () -> List.of(indexer));
+
+        HttpResponse<String> ready = get("/ready");
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(ready.body()).isEqualTo("{\"status\":\"NOT_READY\",\"services\":{\"indexer\":\"STALLED\"},"
+                + "\"problems\":{\"indexer\":\"search-indexer: stalled 2 min on cdc.tasks-changes-7: this IndexWriter "
+                + "is \\\"closed\\\"\"}}\n");
+        assertThat(get("/health").statusCode()).as("alive: a stall is waited out, not restarted").isEqualTo(200);
+
+        indexer.problem = null;
+        assertThat(get("/ready").statusCode()).isEqualTo(200);
+        assertThat(get("/ready").body()).doesNotContain("problems");
     }
 
     @Test

@@ -272,6 +272,14 @@ public final class OpenSearchIndex implements SearchIndex {
     }
 
     /**
+     * Closes the HTTP client while the index stays open, leaving it as a stopped I/O reactor would: every request
+     * then fails until {@link #reopen}. For tests of the indexer's self-healing; never called by Changeflow.
+     */
+    public void breakClientForTests() {
+        connection.close();
+    }
+
+    /**
      * Returns at once: OpenSearch answers a write only after its translog is fsynced ({@code
      * index.translog.durability=request}, the default).
      */
