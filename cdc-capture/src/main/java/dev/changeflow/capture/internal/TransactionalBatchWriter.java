@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -54,6 +55,8 @@ public final class TransactionalBatchWriter implements BatchWriter {
     private final Map<String, Object> config;
     private final SourceOffsets offsets;
     private final BooleanSupplier leaseHeld;
+    /** The one thread that touches the producer; never interrupted, so no transaction is cut off mid-request. */
+    private final ExecutorService executor;
     private final Scheduler thread;
     /** The producer of the current initialization, or null after a failure; touched on {@link #thread} only. */
     private Producer<String, byte[]> producer;
@@ -63,11 +66,13 @@ public final class TransactionalBatchWriter implements BatchWriter {
         this.config = config;
         this.offsets = new SourceOffsets(engineName, offsetsTopic);
         this.leaseHeld = leaseHeld;
-        this.thread = Schedulers.fromExecutorService(Executors.newSingleThreadExecutor(r -> {
+        this.executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "changeflow-capture-tx");
             t.setDaemon(true);
             return t;
-        }), "changeflow-capture-tx");
+        });
+        // fromExecutor, not fromExecutorService: cancelling a task (a timeout, a shutdown) never interrupts it.
+        this.thread = Schedulers.fromExecutor(executor);
     }
 
     /**
@@ -207,7 +212,8 @@ public final class TransactionalBatchWriter implements BatchWriter {
     public void close() {
         Mono.fromRunnable(() -> dropProducer(null)).subscribeOn(thread).onErrorResume(e -> Mono.empty())
                 .block(Duration.ofSeconds(10));
-        thread.dispose();
+        // shutdown, not shutdownNow: a commit still running finishes (or times out) by itself, uninterrupted.
+        executor.shutdown();
     }
 
     /** This capture lost its lease: another capture (or a slot tool) owns the slot now; it must write nothing. */

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
+import dev.changeflow.router.internal.subscription.NonInterrupting;
 
 /**
  * Runs a handler's blocking I/O on threads that are never interrupted, for resources that an interrupt can break
@@ -100,7 +100,7 @@ public final class BlockingWork implements AutoCloseable {
                 }
             })
                     // The caller goes on elsewhere: these threads only ever run the work.
-                    .publishOn(Schedulers.parallel());
+                    .publishOn(NonInterrupting.SCHEDULER);
         });
     }
 

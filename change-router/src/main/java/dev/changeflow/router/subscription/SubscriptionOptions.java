@@ -79,22 +79,6 @@ public record SubscriptionOptions(int maxInFlight, int concurrency, int batchSiz
         }
     }
 
-    /** A copy with {@link #handlerTimeout()} replaced. */
-    public SubscriptionOptions withHandlerTimeout(Duration value) {
-        return new SubscriptionOptions(maxInFlight, concurrency, batchSize, batchWait, retries, retryBackoff,
-                retryMaxBackoff, outageBackoff, outageMaxBackoff, value, commitInterval, rebalanceDrainTimeout,
-                shutdownTimeout, autoOffsetReset, validateSchema, deadLetterRetention, lagInterval, startupTimeout,
-                stallLimit);
-    }
-
-    /** A copy with {@link #stallLimit()} replaced. */
-    public SubscriptionOptions withStallLimit(Duration value) {
-        return new SubscriptionOptions(maxInFlight, concurrency, batchSize, batchWait, retries, retryBackoff,
-                retryMaxBackoff, outageBackoff, outageMaxBackoff, handlerTimeout, commitInterval,
-                rebalanceDrainTimeout, shutdownTimeout, autoOffsetReset, validateSchema, deadLetterRetention,
-                lagInterval, startupTimeout, value);
-    }
-
     /** The defaults of every setting. */
     public static SubscriptionOptions defaults() {
         return from(Settings.of(Map.of()));

@@ -43,7 +43,6 @@ import reactor.core.Disposable;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import reactor.kafka.receiver.KafkaReceiver;
 import reactor.kafka.receiver.ReceiverOffset;
 import reactor.kafka.receiver.ReceiverOptions;
@@ -394,7 +393,7 @@ public final class ReactorKafkaSubscription implements Subscription {
             return Flux.concat(undecodable).then(handled)
                     .then(Mono.<Void>fromRunnable(() -> finished(live, deadLettered)))
                     .doFinally(signal -> activeUnits.decrementAndGet());
-        }).subscribeOn(Schedulers.parallel());
+        }).subscribeOn(NonInterrupting.SCHEDULER);
     }
 
     /** Calls the handler for one event: retries failures, then dead-letters; retries outages without limit. */
