@@ -35,7 +35,7 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class CapturedDatabase implements AutoCloseable {
     public final PostgresServer postgres = SharedServers.postgres();
-    public final KafkaServer kafka = SharedServers.kafka();
+    public final KafkaServer kafka;
     /** Prefix of everything this world names: slot, topics, groups, keys, indices. */
     public final String id;
     public final String database;
@@ -46,6 +46,12 @@ public final class CapturedDatabase implements AutoCloseable {
 
     /** A world whose id starts with {@code letter} (to tell worlds of different suites apart in logs). */
     public CapturedDatabase(String letter) throws SQLException {
+        this(letter, SharedServers.kafka());
+    }
+
+    /** A world on {@code kafka}, a broker of the test's own (to stop and restart it), instead of the shared one. */
+    public CapturedDatabase(String letter, KafkaServer kafka) throws SQLException {
+        this.kafka = kafka;
         id = letter + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
         database = postgres.createDatabase(letter + "db");
         SchemaMigrations.apply(postgres.dataSource(database));

@@ -293,7 +293,8 @@ public final class ReactorKafkaSubscription implements Subscription {
                 Duration since = Duration.ofNanos(now - lastProgress.computeIfAbsent(tp, k -> now));
                 if (since.compareTo(options.stallLimit()) > 0 && (worst == null || since.compareTo(worst.since()) > 0)) {
                     worst = new Stall(spec.group(), tp, since, lastFailure.getOrDefault(tp, inFlight.current(tp) > 0
-                            ? "a handler call has not finished" : "no record handled although the partition has lag"));
+                            ? "its records wait for a handler call that has not finished"
+                            : "no record handled although the partition has lag"));
                 }
             }
         }

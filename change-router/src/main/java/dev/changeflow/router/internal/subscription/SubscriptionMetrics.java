@@ -50,8 +50,8 @@ final class SubscriptionMetrics implements AutoCloseable {
                     .description("1 while a partition with records waiting has made no progress for longer than "
                             + "the stall limit, else 0").register(registry));
             registered.add(Gauge.builder(STALL_SECONDS, stallMillis, m -> m.get() / 1000.0).tag("group", group)
-                    .description("How long the partition stalled longest has made no progress, beyond the stall "
-                            + "limit; 0 when none is stalled").baseUnit("seconds").register(registry));
+                    .description("How long the partition stalled longest has made no progress; 0 while none is "
+                            + "stalled").baseUnit("seconds").register(registry));
         }
     }
 

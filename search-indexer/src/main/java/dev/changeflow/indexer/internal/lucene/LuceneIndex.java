@@ -142,8 +142,9 @@ public final class LuceneIndex implements SearchIndex {
         if (old.isEmpty()) {
             throw new IllegalStateException("The Lucene index is not open: " + describe());
         }
-        old.values().forEach(TypeIndex::discard);
+        // First out of sight (readers arriving now wait for this reopen), then closed.
         indices = Map.of();
+        old.values().forEach(TypeIndex::discard);
         indices = openAll();
     }
 
@@ -154,8 +155,7 @@ public final class LuceneIndex implements SearchIndex {
 
     @Override
     public Map<String, StoredDocument> get(DocumentType type, Collection<String> ids) {
-        TypeIndex index = index(type);
-        return index.withSearcher(searcher -> {
+        return read(type, (index, searcher) -> {
             Map<String, StoredDocument> found = new HashMap<>();
             for (String id : ids) {
                 StoredDocument document = index.lookup(searcher, id);
@@ -188,20 +188,18 @@ public final class LuceneIndex implements SearchIndex {
 
     @Override
     public List<StoredDocument> tasksOfProject(String projectId) {
-        TypeIndex index = index(DocumentType.TASKS);
         Query query = new BooleanQuery.Builder()
                 .add(new TermQuery(new Term("project_id", projectId)), Occur.FILTER)
                 .add(LIVE, Occur.FILTER)
                 .build();
-        return index.withSearcher(searcher -> index.all(searcher, query));
+        return read(DocumentType.TASKS, (index, searcher) -> index.all(searcher, query));
     }
 
     @Override
     public SearchHits search(DocumentType type, String query, int limit) {
-        TypeIndex index = index(type);
-        Query parsed = parse(type, query, index.analyzer);
+        Query parsed = parse(type, query, index(type).analyzer);
         Query live = new BooleanQuery.Builder().add(parsed, Occur.MUST).add(LIVE, Occur.FILTER).build();
-        return index.withSearcher(searcher -> {
+        return read(type, (index, searcher) -> {
             int total = searcher.count(live);
             TopDocs top = searcher.search(live, Math.max(1, limit),
                     new Sort(SortField.FIELD_SCORE, new SortField(ID_SORT, SortField.Type.STRING)), true);
@@ -220,8 +218,7 @@ public final class LuceneIndex implements SearchIndex {
 
     @Override
     public Map<String, IndexedDocument> liveDocuments(DocumentType type) {
-        TypeIndex index = index(type);
-        return index.withSearcher(searcher -> {
+        return read(type, (index, searcher) -> {
             Map<String, IndexedDocument> live = new LinkedHashMap<>();
             index.all(searcher, LIVE).forEach(d -> live.put(d.document().id(), d.document()));
             return live;
@@ -271,8 +268,37 @@ public final class LuceneIndex implements SearchIndex {
         open.values().forEach(TypeIndex::close);
     }
 
+    /**
+     * Runs {@code read} on the type's current searcher. A read that meets a reader closed by a {@link #reopen} running
+     * meanwhile waits for the reopen and runs once more on the new one, so searches keep answering while the index
+     * heals.
+     */
+    private <T> T read(DocumentType type, TypedSearch<T> read) {
+        TypeIndex index = index(type);
+        try {
+            return index.withSearcher(searcher -> read.apply(index, searcher));
+        } catch (AlreadyClosedException e) {
+            TypeIndex now = index(type);
+            if (now == index) {
+                throw e;
+            }
+            return now.withSearcher(searcher -> read.apply(now, searcher));
+        }
+    }
+
+    @FunctionalInterface
+    private interface TypedSearch<T> {
+        T apply(TypeIndex index, IndexSearcher searcher) throws IOException;
+    }
+
+    /** The type's open index; while a {@link #reopen} runs, waits for it. */
     private TypeIndex index(DocumentType type) {
         TypeIndex index = indices.get(type);
+        if (index == null) {
+            synchronized (this) {
+                index = indices.get(type);
+            }
+        }
         if (index == null) {
             throw new IllegalStateException("The Lucene index is not open: " + describe());
         }
