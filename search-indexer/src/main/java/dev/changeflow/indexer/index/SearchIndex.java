@@ -80,6 +80,9 @@ public interface SearchIndex extends AutoCloseable {
      */
     void reopen();
 
+    /** How many times {@link #reopen} has replaced what was broken: a caller can tell whether it happened meanwhile. */
+    long reopens();
+
     /**
      * Returns once every write that {@link #get} could see when it was called is durable, including writes of other
      * callers still in progress: for a caller that found its work already done by a concurrent one and must not

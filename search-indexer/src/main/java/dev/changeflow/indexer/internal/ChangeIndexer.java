@@ -6,6 +6,7 @@ import dev.changeflow.indexer.index.SearchIndex;
 import dev.changeflow.indexer.index.StoredDocument;
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.Op;
+import dev.changeflow.router.subscription.OutageException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,6 +61,7 @@ public final class ChangeIndexer {
     public void apply(List<ChangeEvent> events) {
         Map<String, ChangeEvent> projects = newestPerRow(events, DocumentType.PROJECTS);
         Map<String, ChangeEvent> tasks = newestPerRow(events, DocumentType.TASKS);
+        long reopens = index.reopens();
         boolean foundWritten = false;
 
         if (!projects.isEmpty()) {
@@ -109,6 +111,10 @@ public final class ChangeIndexer {
         }
         if (foundWritten) {
             index.awaitDurable();
+            if (index.reopens() != reopens) {
+                // What this batch found written may have been rolled back by the reopen: do it all again.
+                throw new OutageException("the search index was reopened while a batch ran; it is retried", null);
+            }
         }
         metrics.indexed(events);
     }

@@ -540,7 +540,11 @@ public final class ReactorKafkaSubscription implements Subscription {
         }
     }
 
-    private void onFatal(Throwable error) {
+    private void onFatal(Throwable failure) {
+        // Lanes failing at the same moment arrive combined ("Multiple exceptions"): report the one that says most.
+        List<Throwable> all = Exceptions.unwrapMultiple(failure);
+        Throwable error = all.stream().filter(BrokenResourceException.class::isInstance).findFirst()
+                .orElse(all.isEmpty() ? failure : all.get(0));
         LOG.error("Subscription {} stopped: {}", spec.group(), error.toString(), error);
         if (state.getAndSet(State.CLOSED) != State.CLOSED) {
             release();

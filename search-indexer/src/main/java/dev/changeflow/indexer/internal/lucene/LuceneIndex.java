@@ -90,6 +90,7 @@ public final class LuceneIndex implements SearchIndex {
     private final UnaryOperator<Directory> wrapper;
     /** The open indices, replaced whole by {@link #reopen}; empty before {@link #open} and after {@link #close}. */
     private volatile Map<DocumentType, TypeIndex> indices = Map.of();
+    private final java.util.concurrent.atomic.AtomicLong reopens = new java.util.concurrent.atomic.AtomicLong();
 
     /** An index under {@code directory} (created if missing); nothing is opened before {@link #open}. */
     public LuceneIndex(Path directory) {
@@ -144,8 +145,14 @@ public final class LuceneIndex implements SearchIndex {
         }
         // First out of sight (readers arriving now wait for this reopen), then closed.
         indices = Map.of();
+        reopens.incrementAndGet();
         old.values().forEach(TypeIndex::discard);
         indices = openAll();
+    }
+
+    @Override
+    public long reopens() {
+        return reopens.get();
     }
 
     @Override

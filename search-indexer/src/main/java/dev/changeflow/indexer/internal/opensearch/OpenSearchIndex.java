@@ -153,6 +153,7 @@ public final class OpenSearchIndex implements SearchIndex {
     private final Map<DocumentType, String> indexNames = new EnumMap<>(DocumentType.class);
     private final java.util.function.Supplier<Connection> connector;
     private volatile Connection connection;
+    private final java.util.concurrent.atomic.AtomicLong reopens = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
 
     /**
@@ -268,7 +269,13 @@ public final class OpenSearchIndex implements SearchIndex {
         }
         Connection old = connection;
         connection = connector.get();
+        reopens.incrementAndGet();
         old.close();
+    }
+
+    @Override
+    public long reopens() {
+        return reopens.get();
     }
 
     /**
