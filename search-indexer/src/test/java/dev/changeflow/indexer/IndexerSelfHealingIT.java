@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -209,21 +208,14 @@ class IndexerSelfHealingIT {
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             h.startCapture();
             IndexerService indexer = h.startIndexer(meters, disk::wrap);
-            // Every commit takes 100 ms, twice the handler timeout, and two threads keep both cores busy.
+            // Every commit takes 100 ms, twice the handler timeout, and every core is kept busy.
             disk.slowEverySync(100);
-            AtomicBoolean starving = new AtomicBoolean(true);
-            List<Thread> burners = List.of(burner(starving), burner(starving));
-            burners.forEach(Thread::start);
-            try {
+            try (CpuStarvation starving = CpuStarvation.onEveryCore()) {
                 for (int round = 0; round < 4; round++) {
                     writeAMixOfChanges(h, 3, 25);
                 }
                 h.awaitIndexEqualsDatabase(indexer, Duration.ofSeconds(180));
             } finally {
-                starving.set(false);
-                for (Thread burner : burners) {
-                    burner.join();
-                }
                 disk.slowEverySync(0);
             }
             h.awaitCaughtUp(CONVERGES);
@@ -254,12 +246,9 @@ class IndexerSelfHealingIT {
             writeAMixOfChanges(h, 3, 25);
             h.awaitIndexEqualsDatabase(indexer, CONVERGES);
 
-            AtomicBoolean starving = new AtomicBoolean(true);
-            List<Thread> burners = List.of(burner(starving), burner(starving));
-            burners.forEach(Thread::start);
-            try {
-                // Slow commits (twice the handler timeout, some), the broker away while rows change, the writer's
-                // lock deleted while batches are being retried: all at once, on a starved machine.
+            try (CpuStarvation starving = CpuStarvation.onEveryCore()) {
+                // Slow commits (150 ms each, two stalled 2 s: beyond the 300 ms handler timeout), the broker away
+                // while rows change, the writer's lock deleted meanwhile: all at once, on a starved machine.
                 disk.slowEverySync(150);
                 disk.stallNextSyncs(2, 2_000);
                 writeAMixOfChanges(h, 3, 25);
@@ -270,10 +259,6 @@ class IndexerSelfHealingIT {
                 writeAMixOfChanges(h, 3, 25);
                 h.awaitIndexEqualsDatabase(indexer, Duration.ofSeconds(180));
             } finally {
-                starving.set(false);
-                for (Thread burner : burners) {
-                    burner.join();
-                }
                 disk.slowEverySync(0);
             }
             h.awaitCaughtUp(CONVERGES);
@@ -286,21 +271,6 @@ class IndexerSelfHealingIT {
         } finally {
             kafka.close();
         }
-    }
-
-    /** A thread that spins until {@code running} turns false: one core's worth of starvation. */
-    private static Thread burner(AtomicBoolean running) {
-        Thread thread = new Thread(() -> {
-            long x = 0;
-            while (running.get()) {
-                x += System.nanoTime() % 7;
-            }
-            if (x == 42) {
-                System.out.print("");
-            }
-        }, "cpu-burner");
-        thread.setDaemon(true);
-        return thread;
     }
 
     /**
