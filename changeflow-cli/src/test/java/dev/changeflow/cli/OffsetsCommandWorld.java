@@ -54,7 +54,9 @@ final class OffsetsCommandWorld implements AutoCloseable {
         config = directory.resolve(id + ".properties");
         Files.writeString(config, "changeflow.kafka.bootstrap=" + kafka.bootstrapServers() + "\n");
         admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
-        await("leaders for " + topic).atMost(Duration.ofSeconds(30)).until(() ->
+        // Just created, the topic can be unknown to the broker's metadata for a moment: ask again.
+        await("leaders for " + topic).atMost(Duration.ofSeconds(30))
+                .ignoreExceptionsInstanceOf(ExecutionException.class).until(() ->
                 admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream()
                         .allMatch(p -> p.leader() != null && !p.isr().isEmpty()));
     }

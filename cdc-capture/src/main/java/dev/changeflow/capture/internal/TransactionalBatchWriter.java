@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
+import dev.changeflow.router.subscription.NonInterrupting;
 import reactor.util.retry.Retry;
 
 /**
@@ -71,8 +71,8 @@ public final class TransactionalBatchWriter implements BatchWriter {
             t.setDaemon(true);
             return t;
         });
-        // fromExecutor, not fromExecutorService: cancelling a task (a timeout, a shutdown) never interrupts it.
-        this.thread = Schedulers.fromExecutor(executor);
+        // Cancelling a task (a timeout, a shutdown) never interrupts it.
+        this.thread = NonInterrupting.of(executor);
     }
 
     /**

@@ -10,7 +10,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
-import dev.changeflow.router.internal.subscription.NonInterrupting;
 
 /**
  * Runs a handler's blocking I/O on threads that are never interrupted, for resources that an interrupt can break

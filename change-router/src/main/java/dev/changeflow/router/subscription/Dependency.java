@@ -32,12 +32,15 @@ public interface Dependency {
     /** The resource for log lines and messages, without credentials, such as {@code lucene /var/lib/index}. */
     String describe();
 
-    /** A dependency that knows only the outages {@code isOutage} recognises, and is never broken. */
-    static Dependency outagesOnly(java.util.function.Predicate<Throwable> isOutage, String description) {
+    /**
+     * No resource of its own: every error is left to the shared rules ({@link Outages}, {@code outageWhen}), and
+     * nothing is ever broken.
+     */
+    static Dependency none(String description) {
         return new Dependency() {
             @Override
             public FailureKind classify(Throwable error) {
-                return isOutage.test(error) ? FailureKind.OUTAGE : FailureKind.FAULT;
+                return FailureKind.FAULT;
             }
 
             @Override

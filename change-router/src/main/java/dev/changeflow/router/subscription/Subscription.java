@@ -192,7 +192,7 @@ public interface Subscription extends AutoCloseable {
             }
             Predicate<Throwable> isOutage = ((Predicate<Throwable>) Outages::isOutage).or(outage);
             Dependency target = dependency != null ? dependency
-                    : Dependency.outagesOnly(t -> false, "the handler of " + group);
+                    : Dependency.none("the handler of " + group);
             return ReactorKafkaSubscription.start(new ReactorKafkaSubscription.Spec(bootstrapServers, group,
                     List.copyOf(topics), eventHandler, batchHandler, options, isOutage, target, meters,
                     Map.copyOf(kafkaProperties)));

@@ -58,6 +58,8 @@ class LagIT {
                     .until(() -> Double.valueOf(57).equals(lagGauge(prometheus.registry, kit)));
             assertThat(prometheus.registry.scrape()).contains("changeflow_consumer_lag{group=\"" + kit.group
                     + "\",topic=\"" + kit.topic + "\"} 57.0");
+            assertThat(prometheus.registry.get(LagMonitor.LAST_READ_AGE).gauge().value())
+                    .as("the gauges were read moments ago, not kept from long ago").isLessThan(5.0);
 
             kit.startConsumer();
             kit.awaitCaughtUp();

@@ -181,6 +181,39 @@ class SelfHealingIT {
         }
     }
 
+    @Test
+    void closingTheSubscriptionNeverInterruptsAHandlerStillRunning() throws Exception {
+        try (SubscriptionKit kit = new SubscriptionKit(1)) {
+            java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+            AtomicBoolean interrupted = new AtomicBoolean();
+            AtomicBoolean finished = new AtomicBoolean();
+            Subscription subscription = kit.start(kit.builder()
+                    .options(options("changeflow.subscription.shutdown-timeout", "100ms"))
+                    .onEach(e -> {
+                        // Blocks inside the call itself, as a handler doing synchronous I/O would, for 2 s.
+                        running.countDown();
+                        long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                        for (long left = until - System.nanoTime(); left > 0; left = until - System.nanoTime()) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(left);
+                            if (Thread.currentThread().isInterrupted()) {
+                                interrupted.set(true);
+                                break;
+                            }
+                        }
+                        finished.set(true);
+                        return Mono.empty();
+                    }));
+            kit.send(event(1, 1));
+            assertThat(running.await(30, TimeUnit.SECONDS)).as("the handler started").isTrue();
+
+            // Gives up waiting after 100 ms and disposes the pipeline while the handler still runs.
+            subscription.close();
+
+            await("the handler ran to its end").atMost(Duration.ofSeconds(10)).until(finished::get);
+            assertThat(interrupted).as("the close never interrupted the handler's thread").isFalse();
+        }
+    }
+
     private static List<ChangeEvent> events(int from, int to) {
         List<ChangeEvent> events = new ArrayList<>();
         for (int row = from; row < to; row++) {

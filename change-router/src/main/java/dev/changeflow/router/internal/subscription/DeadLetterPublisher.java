@@ -74,6 +74,11 @@ final class DeadLetterPublisher implements AutoCloseable {
         closer.start();
     }
 
+    /** Closes the producer under the publisher, as a bug or a fatal producer error would leave it. For tests. */
+    void breakProducerForTests() {
+        sender.close();
+    }
+
     /** The dead-letter record of {@code record}. Pure; visible for tests. */
     static ProducerRecord<String, byte[]> deadLetterOf(ConsumerRecord<String, byte[]> record, String reason,
             Throwable error, int attempts, String group, Instant now) {

@@ -9,6 +9,7 @@ import dev.changeflow.router.subscription.ChangeHandler;
 import dev.changeflow.router.subscription.DeadLetterHeaders;
 import dev.changeflow.router.subscription.Dependency;
 import dev.changeflow.router.subscription.FailureKind;
+import dev.changeflow.router.subscription.NonInterrupting;
 import dev.changeflow.router.subscription.OutageException;
 import dev.changeflow.router.subscription.Stall;
 import dev.changeflow.router.subscription.Subscription;
@@ -130,8 +131,6 @@ public final class ReactorKafkaSubscription implements Subscription {
     private final Map<TopicPartition, Long> lastProgress = new ConcurrentHashMap<>();
     /** Per partition: the last failure of a handler call on its records since its last progress. */
     private final Map<TopicPartition, String> lastFailure = new ConcurrentHashMap<>();
-    /** Per partition held: its lag as last read from the consumer. */
-    private final Map<TopicPartition, Long> lastLag = new ConcurrentHashMap<>();
     private volatile Optional<Stall> stall = Optional.empty();
     private volatile Disposable stallCheck;
     private volatile Disposable pipeline;
@@ -255,9 +254,7 @@ public final class ReactorKafkaSubscription implements Subscription {
             boolean idle = inFlight.current(tp) == 0;
             long next = nextHolder.get();
             idle = idle && inFlight.highestPolled(tp) < next && state.get() == State.RUNNING;
-            long lag = behind.getAsLong() + (idle ? 0 : Math.max(0, position - next));
-            metrics.lag(tp, lag);
-            lastLag.put(tp, lag);
+            metrics.lag(tp, behind.getAsLong() + (idle ? 0 : Math.max(0, position - next)));
             Long committed = committedOffset.get(tp);
             if (idle && position > next && committed != null && committed >= next && committed < position
                     && assigned.contains(tp)) {
@@ -285,7 +282,7 @@ public final class ReactorKafkaSubscription implements Subscription {
         Stall worst = null;
         if (state.get() == State.RUNNING) {
             for (TopicPartition tp : assigned) {
-                boolean waiting = inFlight.current(tp) > 0 || lastLag.getOrDefault(tp, 0L) > 0;
+                boolean waiting = inFlight.current(tp) > 0 || metrics.lagOf(tp) > 0;
                 if (!waiting) {
                     lastProgress.put(tp, now);
                     continue;
@@ -352,7 +349,6 @@ public final class ReactorKafkaSubscription implements Subscription {
             committedOffset.remove(p.topicPartition());
             lastProgress.remove(p.topicPartition());
             lastFailure.remove(p.topicPartition());
-            lastLag.remove(p.topicPartition());
             metrics.dropLag(p.topicPartition());
         }
         LOG.info("Subscription {} gave up {}", spec.group(), partitions.stream().map(ReceiverPartition::topicPartition)

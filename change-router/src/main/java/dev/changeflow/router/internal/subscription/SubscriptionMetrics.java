@@ -107,6 +107,12 @@ final class SubscriptionMetrics implements AutoCloseable {
         }).set(value);
     }
 
+    /** The lag last set for a partition; 0 if none was set (or it is no longer held). */
+    long lagOf(TopicPartition partition) {
+        AtomicLong value = lag.get(partition);
+        return value == null ? 0 : value.get();
+    }
+
     /** Forgets a partition's lag gauge (it is no longer held). */
     void dropLag(TopicPartition partition) {
         if (lag.remove(partition) != null) {
