@@ -117,6 +117,7 @@ class StartupChecksIT {
         }
         Map<String, String> env = settings();
         env.put("CHANGEFLOW_ROUTER_TOPIC_REPLACEMENT", id + ".$1-changes");
+        env.put("CHANGEFLOW_ROUTER_STATE_TOPICS", "tasks=" + id + ".task.state,projects=" + id + ".project.state");
         env.put("CHANGEFLOW_INVALIDATOR_GROUP", id + "-invalidator");
         Path log = dir.resolve("stdout.txt");
 

@@ -12,6 +12,12 @@ import dev.changeflow.capture.internal.ProducerSettings;
 import dev.changeflow.capture.internal.RecordConverter;
 import dev.changeflow.capture.internal.SlotMonitor;
 import dev.changeflow.capture.internal.SnapshotProgress;
+import dev.changeflow.capture.internal.BackfillProgress;
+import dev.changeflow.capture.internal.CaptureOffsets;
+import dev.changeflow.capture.internal.ReadVersions;
+import dev.changeflow.capture.snapshot.BackfillAdminRoutes;
+import dev.changeflow.capture.snapshot.Backfills;
+import dev.changeflow.router.StateTopics;
 import dev.changeflow.router.topics.KafkaReachability;
 import dev.changeflow.router.topics.TopicProvisioner;
 import dev.changeflow.router.topics.TopicProvisioner.TopicSpec;
@@ -86,6 +92,7 @@ public final class CaptureService implements ChangeflowService {
     private final String bootstrap;
     private final List<String> tables;
     private final String heartbeatTable;
+    private final String signalTable;
     private final TopicRouter router;
     private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
     private final CompletableFuture<Void> completion = new CompletableFuture<>();
@@ -103,6 +110,7 @@ public final class CaptureService implements ChangeflowService {
     /** The at-least-once sender, shared by every tenure of the lease; null in exactly-once mode. */
     private KafkaSender<String, byte[]> sender;
     private RecordConverter converter;
+    private BackfillProgress backfills;
     private CaptureMetrics metrics;
     private SlotMonitor slotMonitor;
     private LagMonitor lagMonitor;
@@ -116,6 +124,7 @@ public final class CaptureService implements ChangeflowService {
         this.bootstrap = settings.get(ConnectionSettings.KAFKA_BOOTSTRAP).trim();
         this.tables = Arrays.stream(settings.get(CaptureSettings.TABLES).split(",")).map(String::trim).toList();
         this.heartbeatTable = settings.get(CaptureSettings.HEARTBEAT_TABLE);
+        this.signalTable = settings.get(CaptureSettings.SIGNAL_TABLE);
         this.router = TopicRouter.fromSettings(settings);
         this.delivery = settings.get(CaptureSettings.DELIVERY);
         // Fail now, not after the engine started, on any setting that does not parse.
@@ -156,7 +165,8 @@ public final class CaptureService implements ChangeflowService {
             }
             registry.gauge("changeflow.capture.lease.held", io.micrometer.core.instrument.Tags.of("slot",
                     settings.get(CaptureSettings.SLOT)), leaseHeld);
-            converter = new RecordConverter(Set.of(heartbeatTable.substring(heartbeatTable.indexOf('.') + 1)));
+            converter = new RecordConverter(Set.of(bare(heartbeatTable), bare(signalTable)));
+            backfills = new BackfillProgress(registry, bare(signalTable));
             metrics = new CaptureMetrics(registry, Clock.systemUTC());
             slotMonitor = SlotMonitor.start(endpoint, settings.get(CaptureSettings.SLOT),
                     (long) settings.get(CaptureSettings.RETAINED_WAL_WARNING_MB) << 20, registry,
@@ -180,10 +190,15 @@ public final class CaptureService implements ChangeflowService {
         }
     }
 
-    /** {@code GET /slots} and {@code POST /slots/{name}/reset}: see {@link SlotAdminRoutes}. */
+    /**
+     * {@code GET /slots} and {@code POST /slots/{name}/reset} ({@link SlotAdminRoutes}); {@code GET /snapshots},
+     * {@code POST /snapshots} and {@code POST /snapshots/{table}/stop} ({@link BackfillAdminRoutes}).
+     */
     @Override
     public List<AdminRoute> adminRoutes() {
-        return SlotAdminRoutes.of(settings);
+        List<AdminRoute> routes = new ArrayList<>(SlotAdminRoutes.of(settings));
+        routes.addAll(BackfillAdminRoutes.of(settings));
+        return routes;
     }
 
     /** {@code capture}. */
@@ -309,7 +324,7 @@ public final class CaptureService implements ChangeflowService {
      *
      * @return the engine's failure if it failed while the lease was held; null otherwise (wait for the lease again)
      */
-    private Throwable runEngineWhileHolding(LeaseSession lease, String slot) throws InterruptedException {
+    private Throwable runEngineWhileHolding(LeaseSession lease, String slot) throws InterruptedException, SQLException {
         BatchWriter writer;
         try {
             writer = delivery == CaptureSettings.Delivery.EXACTLY_ONCE
@@ -325,13 +340,26 @@ public final class CaptureService implements ChangeflowService {
         LOG.info("Holding the capture lease of slot {}; starting the engine ({} delivery)", slot,
                 describe(delivery));
         try {
-            CompletableFuture<Void> engineStopped = startEngine(writer);
+            requestFirstSnapshotIfNew(slot);
+            int chunkSize = settings.get(CaptureSettings.SNAPSHOT_CHUNK_SIZE);
+            CompletableFuture<Void> engineStopped = startEngine(writer, chunkSize);
             boolean lost = false;
             while (!closing && !engineStopped.isDone()) {
                 if (!lease.alive()) {
                     LOG.warn("Lost the capture lease of slot {} (its session ended); stopping the engine", slot);
                     lost = true;
                     break;
+                }
+                int wanted = backfills.requestedChunkSize();
+                if (wanted > 0 && wanted != chunkSize) {
+                    // Debezium reads the chunk size from its configuration: restart the engine with the one the
+                    // backfill asked for. It resumes from the committed offsets, the snapshot's position included.
+                    LOG.info("A backfill asked for chunks of {} rows (capture used {}): restarting the engine",
+                            wanted, chunkSize);
+                    stopEngine();
+                    engineStopped.handle((ok, error) -> null).join();
+                    chunkSize = wanted;
+                    engineStopped = startEngine(writer, chunkSize);
                 }
                 try {
                     engineStopped.get(LEASE_POLL.toMillis(), TimeUnit.MILLISECONDS);
@@ -354,6 +382,31 @@ public final class CaptureService implements ChangeflowService {
         }
     }
 
+    private static String bare(String qualified) {
+        return qualified.substring(qualified.indexOf('.') + 1);
+    }
+
+    /**
+     * In snapshot mode {@code incremental}, requests the first snapshot (an incremental one of every captured table)
+     * when this deployment has no committed offsets yet, unless it was requested already (see
+     * {@link Backfills#requestInitial}). Runs holding the lease, after the writer fenced earlier instances, so the
+     * offsets read are final.
+     */
+    private void requestFirstSnapshotIfNew(String slot) throws SQLException {
+        if (settings.get(CaptureSettings.SNAPSHOT_MODE) != CaptureSettings.SnapshotMode.INCREMENTAL
+                || !CaptureOffsets.read(bootstrap, settings.get(CaptureSettings.OFFSETS_TOPIC),
+                        DebeziumProperties.engineName(slot)).isEmpty()) {
+            return;
+        }
+        try (Connection c = endpoint.connect()) {
+            if (Backfills.requestInitial(c, slot, settings.get(CaptureSettings.PUBLICATION), tables, heartbeatTable,
+                    signalTable, settings.get(CaptureSettings.BACKFILL_TABLE))) {
+                LOG.info("New deployment: requested the first snapshot of {}, incremental: streaming starts at once "
+                        + "and the existing rows follow in chunks", tables);
+            }
+        }
+    }
+
     /** {@code exactly once} or {@code at least once}, for the log. */
     private static String describe(CaptureSettings.Delivery delivery) {
         return delivery.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
@@ -369,13 +422,17 @@ public final class CaptureService implements ChangeflowService {
     }
 
     /** Starts a new engine on the engine thread; the future completes when it stops (exceptionally if it failed). */
-    private CompletableFuture<Void> startEngine(BatchWriter writer) {
+    private CompletableFuture<Void> startEngine(BatchWriter writer, int chunkSize) {
         CompletableFuture<Void> stopped = new CompletableFuture<>();
         stopRequested = false;
+        ReadVersions readVersions = new ReadVersions(endpoint, settings.get(CaptureSettings.SLOT));
+        stopped.whenComplete((ok, error) -> readVersions.close());
         engine = DebeziumEngine.create(ChangeEventFormat.of(io.debezium.embedded.Connect.class))
-                .using(DebeziumProperties.of(settings, endpoint, bootstrap, tables, heartbeatTable))
+                .using(DebeziumProperties.of(settings, endpoint, bootstrap, tables, heartbeatTable, chunkSize))
                 .notifying(new KafkaBatchPublisher(writer, converter, router, metrics,
-                        new SnapshotProgress(endpoint, tables, registry)))
+                        new SnapshotProgress(endpoint, tables, registry),
+                        settings.get(CaptureSettings.STATE_TOPICS_ENABLED) ? StateTopics.fromSettings(settings) : null,
+                        readVersions, backfills))
                 .using((success, message, error) -> onEngineStopped(success, message, error, stopped))
                 .build();
         engineThread.execute(engine);

@@ -15,7 +15,13 @@ public final class CaptureSettings {
 
     /** When to read the existing rows. */
     public enum SnapshotMode {
-        /** Snapshot every existing row (as {@code read} events) on first start, then stream. */
+        /**
+         * Stream at once; on first start (no committed offsets) request an incremental snapshot of every captured
+         * table, which reads the existing rows in chunks between streamed changes and resumes after a crash.
+         */
+        INCREMENTAL,
+        /** Snapshot every existing row (as {@code read} events) on first start before streaming (Debezium's blocking
+         * initial snapshot; a crash during it starts it over). */
         INITIAL,
         /** Never snapshot; stream changes from the slot's position. */
         NO_DATA
@@ -51,8 +57,42 @@ public final class CaptureSettings {
                     .allMatch(t -> t.trim().matches("[a-z_][a-z0-9_]*\\.[a-z_][a-z0-9_]*")));
 
     public static final Setting<SnapshotMode> SNAPSHOT_MODE = Setting.oneOf("changeflow.capture.snapshot-mode",
-            "initial: emit every existing row as a read event on first start, then stream; no_data: stream only.",
-            SnapshotMode.class, SnapshotMode.INITIAL);
+            "incremental: stream at once and, on first start, read every existing row as read events in chunks "
+                    + "between streamed changes (resumable); initial: read every row before streaming (blocking, "
+                    + "starts over after a crash); no_data: stream only.",
+            SnapshotMode.class, SnapshotMode.INCREMENTAL);
+
+    public static final Setting<String> SIGNAL_TABLE = Setting.string("changeflow.capture.signal-table",
+            "Debezium's signalling table (created by the migrations): backfill requests and chunk watermarks. "
+                    + "Captured so its rows reach capture through the slot, never published.",
+            "app.changeflow_signal")
+            .withValidation("a schema-qualified table", v -> v.matches("[a-z_][a-z0-9_]*\\.[a-z_][a-z0-9_]*"));
+
+    public static final Setting<String> BACKFILL_TABLE = Setting.string("changeflow.capture.backfill-table",
+            "Table (created by the migrations) where `changeflow snapshot start` records each backfill it requests, "
+                    + "for `changeflow snapshot status`. Not captured.",
+            "app.changeflow_backfill")
+            .withValidation("a schema-qualified table", v -> v.matches("[a-z_][a-z0-9_]*\\.[a-z_][a-z0-9_]*"));
+
+    public static final Setting<Integer> SNAPSHOT_CHUNK_SIZE = Setting.integer("changeflow.capture.snapshot-chunk-size",
+            "Rows read per chunk by incremental snapshots (backfills), between streamed changes; "
+                    + "`changeflow snapshot start --chunk-size` overrides it for one backfill.", 2048, 1, 1_000_000);
+
+    public static final Setting<Boolean> STATE_TOPICS_ENABLED = Setting.bool("changeflow.capture.state-topics",
+            "Write every change also to its table's compacted state topic (changeflow.router.state-topics), in the "
+                    + "same Kafka transaction as the change topic.", true);
+
+    public static final Setting<Duration> STATE_SEGMENT = Setting.duration("changeflow.capture.state-segment",
+            "segment.ms of the state topics: compaction never touches the active segment.", Duration.ofDays(1));
+
+    public static final Setting<Duration> STATE_MIN_COMPACTION_LAG = Setting.duration(
+            "changeflow.capture.state-min-compaction-lag",
+            "min.compaction.lag.ms of the state topics: how long a record stays uncompacted.", Duration.ofHours(1));
+
+    public static final Setting<Duration> STATE_DELETE_RETENTION = Setting.duration(
+            "changeflow.capture.state-delete-retention",
+            "delete.retention.ms of the state topics: how long a tombstone (a deleted row) stays readable.",
+            Duration.ofDays(1));
 
     public static final Setting<Boolean> ALLOW_PARTIAL_REPLICA_IDENTITY = Setting.bool(
             "changeflow.capture.allow-partial-replica-identity",
@@ -149,7 +189,9 @@ public final class CaptureSettings {
             1024, 1, 100_000_000);
 
     /** Every setting above, in documentation order. */
-    public static final List<Setting<?>> ALL = List.of(SLOT, PUBLICATION, TABLES, SNAPSHOT_MODE,
+    public static final List<Setting<?>> ALL = List.of(SLOT, PUBLICATION, TABLES, SNAPSHOT_MODE, SIGNAL_TABLE,
+            BACKFILL_TABLE, SNAPSHOT_CHUNK_SIZE, STATE_TOPICS_ENABLED, STATE_SEGMENT, STATE_MIN_COMPACTION_LAG,
+            STATE_DELETE_RETENTION,
             ALLOW_PARTIAL_REPLICA_IDENTITY, OFFSETS_TOPIC, DELIVERY, TRANSACTIONAL_ID, OFFSET_FLUSH_INTERVAL, POLL_INTERVAL, MAX_BATCH_SIZE,
             MAX_QUEUE_SIZE, HEARTBEAT_INTERVAL, HEARTBEAT_QUERY, HEARTBEAT_TABLE, TOPIC_PARTITIONS, LINGER,
             PRODUCER_BATCH_BYTES, STARTUP_TIMEOUT, SLOT_CHECK_INTERVAL, LAG_CHECK_INTERVAL,

@@ -1,6 +1,7 @@
 package dev.changeflow.capture;
 
 import dev.changeflow.config.Settings;
+import dev.changeflow.router.StateTopics;
 import dev.changeflow.router.TopicRouter;
 import dev.changeflow.router.subscription.SubscriptionSettings;
 import dev.changeflow.router.topics.TopicProvisioner.TopicSpec;
@@ -19,15 +20,37 @@ public final class CaptureTopics {
     private CaptureTopics() {
     }
 
-    /** One change topic per captured table, then the offsets topic. */
+    /** One change topic per captured table, its state topic (unless state topics are off), then the offsets topic. */
     public static List<TopicSpec> specs(Settings settings) {
         int rf = settings.get(CaptureSettings.REPLICATION_FACTOR);
         int minIsr = settings.get(CaptureSettings.MIN_INSYNC_REPLICAS);
         List<TopicSpec> specs = new ArrayList<>();
         changeTopicPartitions(settings).forEach((topic, partitions) -> specs.add(TopicSpec.changeTopic(topic,
                 partitions, rf, minIsr, settings.get(CaptureSettings.RETENTION), settings.get(CaptureSettings.SEGMENT))));
+        if (settings.get(CaptureSettings.STATE_TOPICS_ENABLED)) {
+            stateTopicPartitions(settings).forEach((topic, partitions) -> specs.add(TopicSpec.stateTopic(topic,
+                    partitions, rf, minIsr, settings.get(CaptureSettings.STATE_SEGMENT),
+                    settings.get(CaptureSettings.STATE_MIN_COMPACTION_LAG),
+                    settings.get(CaptureSettings.STATE_DELETE_RETENTION))));
+        }
         specs.add(TopicSpec.offsetsTopic(settings.get(CaptureSettings.OFFSETS_TOPIC), rf, minIsr));
         return specs;
+    }
+
+    /**
+     * The state topic of every captured table, with the partition count of its change topic (so that a key lands
+     * on the same partition number in both), in the order of the tables setting.
+     */
+    public static Map<String, Integer> stateTopicPartitions(Settings settings) {
+        StateTopics stateTopics = StateTopics.fromSettings(settings);
+        Map<String, Integer> partitions = partitionsPerTable(settings.get(CaptureSettings.TOPIC_PARTITIONS));
+        int fallback = partitions.values().iterator().next();
+        Map<String, Integer> topics = new LinkedHashMap<>();
+        for (String table : Arrays.stream(settings.get(CaptureSettings.TABLES).split(",")).map(String::trim).toList()) {
+            String bare = table.substring(table.indexOf('.') + 1);
+            topics.put(stateTopics.topicFor(bare), partitions.getOrDefault(bare, fallback));
+        }
+        return topics;
     }
 
     /** {@link #specs} plus the dead-letter topic of every change topic (which consumers otherwise create). */

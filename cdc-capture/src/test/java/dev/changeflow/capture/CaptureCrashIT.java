@@ -105,6 +105,6 @@ class CaptureCrashIT {
         assertThat(process.exitValue()).isEqualTo(2);
         assertThat(Files.readAllLines(log)).containsExactly("changeflow capture: "
                 + "CHANGEFLOW_CAPTURE_SNAPSHOT_MODE=sometimes (changeflow.capture.snapshot-mode): invalid value; "
-                + "allowed: one of initial, no_data");
+                + "allowed: one of incremental, initial, no_data");
     }
 }

@@ -63,6 +63,7 @@ final class CaptureHarness implements AutoCloseable {
         settings.put("CHANGEFLOW_CAPTURE_PUBLICATION", id + "_pub");
         settings.put("CHANGEFLOW_CAPTURE_OFFSETS_TOPIC", id + ".offsets");
         settings.put("CHANGEFLOW_ROUTER_TOPIC_REPLACEMENT", id + ".$1-changes");
+        settings.put("CHANGEFLOW_ROUTER_STATE_TOPICS", "tasks=" + id + ".task.state,projects=" + id + ".project.state");
         settings.put("CHANGEFLOW_TOPICS_PARTITIONS", "tasks=8,projects=4");
         settings.put("CHANGEFLOW_TOPICS_REPLICATION_FACTOR", "1");
         settings.put("CHANGEFLOW_TOPICS_MIN_INSYNC_REPLICAS", "1");

@@ -31,10 +31,31 @@ public final class RouterSettings {
                     + DEFAULT_TOPIC_REPLACEMENT.replace("$1", "tasks") + ". Its dead-letter topic adds .dlt.",
             DEFAULT_TOPIC_REPLACEMENT);
 
+    /** Default of {@link #STATE_TOPICS}, from our design documents. */
+    public static final String DEFAULT_STATE_TOPICS = "tasks=task.state.snapshots,projects=project.state.snapshots";
+
+    /** The compacted state topic of each table; see {@link StateTopics}. */
+    public static final Setting<String> STATE_TOPICS = Setting.string("changeflow.router.state-topics",
+            "Compacted state topic of each captured table, as table=topic pairs separated by commas: it holds the "
+                    + "latest change event of every row (a tombstone once the row is deleted), written by capture in "
+                    + "the same Kafka transaction as the change topic. A table not listed gets <table>.state.snapshots.",
+            DEFAULT_STATE_TOPICS)
+            .withValidation("table=topic pairs separated by commas, such as " + DEFAULT_STATE_TOPICS,
+                    RouterSettings::isTableTopicList);
+
     /** Every router setting, for documentation and startup checks. */
-    public static final List<Setting<?>> SETTINGS = List.of(TOPIC_REGEX, TOPIC_REPLACEMENT);
+    public static final List<Setting<?>> SETTINGS = List.of(TOPIC_REGEX, TOPIC_REPLACEMENT, STATE_TOPICS);
 
     private RouterSettings() {
+    }
+
+    private static boolean isTableTopicList(String value) {
+        try {
+            StateTopics.parse(value);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static boolean isRegex(String regex) {

@@ -99,7 +99,8 @@ class TopicRouterTest {
     @Test
     void everyRouterSettingIsListedWithADescriptionAndDefault() {
         assertThat(RouterSettings.SETTINGS).extracting(s -> s.key())
-                .containsExactly("changeflow.router.topic-regex", "changeflow.router.topic-replacement");
+                .containsExactly("changeflow.router.topic-regex", "changeflow.router.topic-replacement",
+                        "changeflow.router.state-topics");
         assertThat(RouterSettings.SETTINGS).allSatisfy(s -> assertThat(s.description()).isNotBlank());
         assertThat(RouterSettings.TOPIC_REGEX.defaultValue()).contains("(.*)");
         assertThat(RouterSettings.TOPIC_REPLACEMENT.defaultValue()).contains("cdc.$1-changes");

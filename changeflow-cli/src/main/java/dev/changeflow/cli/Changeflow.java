@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
 @Command(name = "changeflow", mixinStandardHelpOptions = true, versionProvider = Changeflow.Version.class,
         description = "Change-data capture and change propagation: Postgres -> Kafka -> Redis invalidation and search.",
         subcommands = {DemoCommand.class, RunCommand.class, MigrateCommand.class, SlotCommand.class,
-                OffsetsCommand.class, LagCommand.class, DltCommand.class, TopicsCommand.class})
+                OffsetsCommand.class, LagCommand.class, DltCommand.class, TopicsCommand.class, SnapshotCommand.class,
+                RebuildCommand.class})
 public final class Changeflow {
 
     public static void main(String[] args) {

@@ -47,7 +47,7 @@ class RunCommandIT {
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
         assertThat(process.exitValue()).isEqualTo(2);
         assertThat(stderr()).containsExactly("changeflow capture: CHANGEFLOW_CAPTURE_SNAPSHOT_MODE=sometimes "
-                + "(changeflow.capture.snapshot-mode): invalid value; allowed: one of initial, no_data");
+                + "(changeflow.capture.snapshot-mode): invalid value; allowed: one of incremental, initial, no_data");
     }
 
     @Test

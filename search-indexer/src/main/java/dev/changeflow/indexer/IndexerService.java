@@ -5,14 +5,19 @@ import dev.changeflow.config.ConnectionSettings;
 import dev.changeflow.config.Settings;
 import dev.changeflow.indexer.IndexerSettings.Engine;
 import dev.changeflow.indexer.index.DocumentType;
+import dev.changeflow.indexer.index.IndexGenerations;
 import dev.changeflow.indexer.index.SearchIndex;
 import dev.changeflow.indexer.internal.ChangeIndexer;
+import dev.changeflow.indexer.internal.GenerationSwitch;
 import dev.changeflow.indexer.internal.IndexerMetrics;
 import dev.changeflow.indexer.internal.SearchEndpoint;
-import dev.changeflow.indexer.internal.lucene.LuceneIndex;
+import dev.changeflow.indexer.internal.lucene.LuceneGenerations;
 import dev.changeflow.indexer.internal.opensearch.OpenSearchIndex;
+import dev.changeflow.indexer.internal.rebuild.SearchRebuild;
 import dev.changeflow.router.RouterSettings;
+import dev.changeflow.router.StateTopics;
 import dev.changeflow.router.TopicRouter;
+import dev.changeflow.router.service.AdminRoute;
 import dev.changeflow.router.service.BearerToken;
 import dev.changeflow.router.subscription.BlockingWork;
 import dev.changeflow.router.subscription.Dependency;
@@ -22,6 +27,7 @@ import dev.changeflow.router.subscription.SubscriberService;
 import dev.changeflow.router.subscription.Subscription;
 import dev.changeflow.router.subscription.SubscriptionOptions;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -29,6 +35,7 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +55,11 @@ import org.slf4j.LoggerFactory;
  * the index (creating missing indices), starts the HTTP endpoint and joins the group; {@link #close} leaves the group
  * after finishing the batches in hand, then stops the endpoint and closes the index. Thread-safe.
  *
+ * <p><b>Rebuild.</b> The index has generations ({@link IndexGenerations}): {@link #rebuild} builds a new one from the
+ * compacted state topics and the change topics while the current one keeps serving, then switches to it (see
+ * {@link SearchRebuild}); {@code POST /search/rebuild} and {@code GET /search/rebuild} on the process's admin API
+ * ({@link #adminRoutes}) start it and report on it.
+ *
  * <p>Meters: {@code changeflow.indexer.*} (see {@link IndexerMetrics}) and the subscription's
  * {@code changeflow.subscription.*}.
  */
@@ -60,9 +72,12 @@ public final class IndexerService extends SubscriberService {
     private final String bootstrap;
     private final List<String> topics;
     private final SubscriptionOptions options;
-    private final SearchIndex index;
+    private final List<String> stateTopics;
+    private final GenerationSwitch index;
     private final BlockingWork work;
     private volatile SearchEndpoint endpoint;
+    /** The last rebuild started, guarded by {@code this}. */
+    private SearchRebuild rebuild;
 
     /** @param index the index to write, or null for the one the settings name */
     private IndexerService(Settings settings, MeterRegistry registry, SearchIndex index) {
@@ -75,11 +90,17 @@ public final class IndexerService extends SubscriberService {
         this.bootstrap = settings.get(ConnectionSettings.KAFKA_BOOTSTRAP).trim();
         this.options = SubscriptionOptions.from(settings);
         this.topics = topicsOf(settings);
-        this.index = index != null ? index : indexOf(settings);
+        this.stateTopics = stateTopicsOf(settings);
+        IndexGenerations generations = index != null ? IndexGenerations.single(index) : generationsOf(settings);
+        this.index = new GenerationSwitch(generations, new IndexerMetrics(registry, Clock.systemUTC()),
+                new IndexerMetrics(new SimpleMeterRegistry(), Clock.systemUTC()));
         this.work = BlockingWork.create("indexer", options.concurrency());
     }
 
-    /** A service on {@code index} instead of the one the settings name: for tests that break the index's I/O. */
+    /**
+     * A service on {@code index} instead of the one the settings name: for tests that break the index's I/O. It has
+     * one generation: {@link #rebuild} is refused.
+     */
     static IndexerService create(Settings settings, MeterRegistry registry, SearchIndex index) {
         return new IndexerService(Objects.requireNonNull(settings, "settings"), registry,
                 Objects.requireNonNull(index, "index"));
@@ -109,11 +130,10 @@ public final class IndexerService extends SubscriberService {
         start(() -> {
             openIndex();
             endpoint = startEndpoint();
-            ChangeIndexer indexer = new ChangeIndexer(index, new IndexerMetrics(registry, Clock.systemUTC()));
             Subscription subscription = Subscription.builder(bootstrap, group)
                     .topics(topics)
                     // Never interrupted: a timed-out batch finishes on its thread and its result is dropped.
-                    .onBatch(events -> work.run(() -> indexer.apply(events)))
+                    .onBatch(events -> work.run(() -> index.apply(events)))
                     .dependency(new IndexDependency(index))
                     .meterRegistry(registry)
                     .options(options)
@@ -141,9 +161,89 @@ public final class IndexerService extends SubscriberService {
         return "indexer";
     }
 
-    /** The index written, to read documents back (checks, tests). */
+    /**
+     * The index written, to read documents back (checks, tests): always the current generation, also after a
+     * rebuild switched generations.
+     */
     public SearchIndex index() {
         return index;
+    }
+
+    /** The name of the current generation of the index, such as {@code gen-2} or {@code legacy}. */
+    public String generation() {
+        return index.live().name();
+    }
+
+    /**
+     * Starts rebuilding the index into a new generation ({@link SearchRebuild}) and returns once the change topics'
+     * end offsets are noted: every change committed to them before this returns is in the rebuilt index. The rebuild
+     * goes on in the background; see {@link #rebuildStatus}.
+     *
+     * @param batchSize events per write to the new generation; null for {@code changeflow.subscription.batch-size}
+     * @throws IllegalStateException if the indexer is not running, a rebuild is running already, or a state topic
+     *     does not exist (the message says which)
+     * @throws UnsupportedOperationException if the index has no generations (an index given to {@link #create})
+     * @throws RuntimeException if Kafka does not answer
+     */
+    public synchronized RebuildStatus rebuild(Integer batchSize) {
+        if (state() != ServiceLifecycle.State.RUNNING) {
+            throw new IllegalStateException("the search indexer is not running (" + state() + ")");
+        }
+        if (rebuild != null && !rebuild.finished()) {
+            throw new IllegalStateException("a rebuild is running already: " + rebuild.status().phase().json()
+                    + " into " + rebuild.status().generation());
+        }
+        rebuild = SearchRebuild.start(new SearchRebuild.Spec(bootstrap, topics, stateTopics, index,
+                batchSize != null ? batchSize : options.batchSize()));
+        return rebuild.status();
+    }
+
+    /** The last rebuild since this indexer started, running or finished; empty if there was none. */
+    public synchronized Optional<RebuildStatus> rebuildStatus() {
+        return Optional.ofNullable(rebuild).map(SearchRebuild::status);
+    }
+
+    /**
+     * The admin routes of the search indexer (bearer token required, like every admin route):
+     * <ul>
+     *   <li>{@code POST /search/rebuild[?batch_size=N]}: starts a rebuild ({@link #rebuild}); 202 with its status
+     *       once the start offsets are noted, 409 if one is running, the indexer is not running, a state topic is
+     *       missing or the index has no generations, 503 if Kafka does not answer, 400 for a bad batch size.</li>
+     *   <li>{@code GET /search/rebuild}: the last rebuild's {@link RebuildStatus#toJson status}; 404 if none ran
+     *       since the indexer started.</li>
+     * </ul>
+     */
+    @Override
+    public List<AdminRoute> adminRoutes() {
+        return List.of(
+                AdminRoute.of("POST", "/search/rebuild", request -> {
+                    Integer batchSize = batchSizeOf(request.query().get("batch_size"));
+                    try {
+                        return new AdminRoute.Response(202, rebuild(batchSize).toJson());
+                    } catch (IllegalStateException | UnsupportedOperationException e) {
+                        return AdminRoute.Response.error(409, e.getMessage());
+                    } catch (RuntimeException e) {
+                        return AdminRoute.Response.error(503, "Kafka did not answer: " + ServiceLifecycle.rootMessage(e));
+                    }
+                }),
+                AdminRoute.of("GET", "/search/rebuild", request -> rebuildStatus()
+                        .map(s -> AdminRoute.Response.ok(s.toJson()))
+                        .orElseGet(() -> AdminRoute.Response.error(404, "no rebuild since the indexer started"))));
+    }
+
+    private static Integer batchSizeOf(String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            int size = Integer.parseInt(value.trim());
+            if (size >= 1 && size <= 100_000) {
+                return size;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("batch_size must be a whole number from 1 to 100000, not '" + value + "'");
     }
 
     /**
@@ -165,6 +265,13 @@ public final class IndexerService extends SubscriberService {
      */
     @Override
     protected void releaseClients() {
+        SearchRebuild running;
+        synchronized (this) {
+            running = rebuild;
+        }
+        if (running != null) {
+            running.cancel(options.shutdownTimeout());
+        }
         SearchEndpoint e = endpoint;
         if (e != null) {
             e.close();
@@ -217,21 +324,21 @@ public final class IndexerService extends SubscriberService {
         }
     }
 
-    private static SearchIndex indexOf(Settings settings) {
+    private static IndexGenerations generationsOf(Settings settings) {
         return switch (settings.get(IndexerSettings.ENGINE)) {
-            case LUCENE -> new LuceneIndex(Path.of(settings.get(IndexerSettings.LUCENE_DIRECTORY)));
+            case LUCENE -> new LuceneGenerations(Path.of(settings.get(IndexerSettings.LUCENE_DIRECTORY)));
             case OPENSEARCH -> {
                 URI url = settings.find(ConnectionSettings.OPENSEARCH_URL).orElseThrow(() ->
                         ConfigException.unusable(ConnectionSettings.OPENSEARCH_URL, null,
                                 "required when " + IndexerSettings.ENGINE.key() + " is opensearch"));
                 try {
-                    yield new OpenSearchIndex(url, settings.find(ConnectionSettings.OPENSEARCH_USER).orElse(null),
+                    yield IndexGenerations.single(new OpenSearchIndex(url, settings.find(ConnectionSettings.OPENSEARCH_USER).orElse(null),
                             settings.find(ConnectionSettings.OPENSEARCH_PASSWORD).orElse(null),
                             settings.get(IndexerSettings.INDEX_PREFIX),
                             settings.get(IndexerSettings.OPENSEARCH_SHARDS),
                             settings.get(IndexerSettings.OPENSEARCH_REPLICAS),
                             settings.get(IndexerSettings.OPENSEARCH_REFRESH_INTERVAL),
-                            settings.get(IndexerSettings.OPENSEARCH_REQUEST_TIMEOUT));
+                            settings.get(IndexerSettings.OPENSEARCH_REQUEST_TIMEOUT)));
                 } catch (IllegalArgumentException e) {
                     // The adapter's checks never echo credentials; the URL is shown masked.
                     throw ConfigException.unusable(ConnectionSettings.OPENSEARCH_URL,
@@ -239,6 +346,19 @@ public final class IndexerService extends SubscriberService {
                 }
             }
         };
+    }
+
+    /** The state topics, projects first: task documents then find their project's name. */
+    private static List<String> stateTopicsOf(Settings settings) {
+        StateTopics state;
+        try {
+            state = StateTopics.fromSettings(settings);
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.unusable(RouterSettings.STATE_TOPICS, settings.get(RouterSettings.STATE_TOPICS),
+                    e.getMessage());
+        }
+        return java.util.stream.Stream.of(DocumentType.PROJECTS, DocumentType.TASKS)
+                .map(t -> state.topicFor(t.table())).distinct().toList();
     }
 
     private static List<String> topicsOf(Settings settings) {

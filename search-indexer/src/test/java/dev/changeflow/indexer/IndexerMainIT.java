@@ -62,6 +62,7 @@ class IndexerMainIT {
         Map<String, String> env = new HashMap<>();
         env.put("CHANGEFLOW_KAFKA_BOOTSTRAP", KAFKA.bootstrapServers());
         env.put("CHANGEFLOW_ROUTER_TOPIC_REPLACEMENT", id + ".$1-changes");
+        env.put("CHANGEFLOW_ROUTER_STATE_TOPICS", "tasks=" + id + ".task.state,projects=" + id + ".project.state");
         env.put("CHANGEFLOW_INDEXER_GROUP", id + "-indexer");
         env.put("CHANGEFLOW_INDEXER_LUCENE_DIRECTORY", dir.resolve("index").toString());
         env.put("CHANGEFLOW_INDEXER_HTTP_PORT", Integer.toString(port));

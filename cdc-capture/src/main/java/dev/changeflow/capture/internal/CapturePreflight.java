@@ -7,6 +7,8 @@ import dev.changeflow.config.Settings;
 import dev.changeflow.db.PostgresEndpoint;
 import dev.changeflow.db.PostgresPreflight;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
@@ -48,6 +50,19 @@ public final class CapturePreflight {
                                             + "incomplete before-images)"));
                 }
                 LOG.warn("{} (continuing: CHANGEFLOW_CAPTURE_ALLOW_PARTIAL_REPLICA_IDENTITY=true)", message);
+            }
+            for (var table : List.of(CaptureSettings.SIGNAL_TABLE, CaptureSettings.BACKFILL_TABLE)) {
+                String name = settings.get(table);
+                try (PreparedStatement s = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+                    s.setString(1, name);
+                    try (ResultSet rs = s.executeQuery()) {
+                        rs.next();
+                        if (!rs.getBoolean(1)) {
+                            throw ConfigException.unusable(table, name, "table " + name + " does not exist: run the "
+                                    + "migrations (`changeflow migrate`), which create it");
+                        }
+                    }
+                }
             }
         } catch (SQLException e) {
             throw ConfigException.unusable(ConnectionSettings.POSTGRES_URL, url, endpoint.describe(e));

@@ -23,6 +23,13 @@ public final class DebeziumProperties {
      */
     public static Properties of(Settings settings, PostgresEndpoint db, String bootstrap, List<String> tables,
             String heartbeatTable) {
+        return of(settings, db, bootstrap, tables, heartbeatTable, settings.get(CaptureSettings.SNAPSHOT_CHUNK_SIZE));
+    }
+
+    /** As {@link #of(Settings, PostgresEndpoint, String, List, String)}, with incremental snapshots in chunks of
+     * {@code chunkSize} rows. */
+    public static Properties of(Settings settings, PostgresEndpoint db, String bootstrap, List<String> tables,
+            String heartbeatTable, int chunkSize) {
         Properties p = new Properties();
         String slot = settings.get(CaptureSettings.SLOT);
         p.setProperty("name", engineName(slot));
@@ -45,8 +52,18 @@ public final class DebeziumProperties {
         p.setProperty("slot.name", slot);
         p.setProperty("publication.name", settings.get(CaptureSettings.PUBLICATION));
         p.setProperty("publication.autocreate.mode", "filtered");
-        p.setProperty("table.include.list", String.join(",", tables) + "," + heartbeatTable);
-        p.setProperty("snapshot.mode", settings.get(CaptureSettings.SNAPSHOT_MODE).name().toLowerCase(Locale.ROOT));
+        String signalTable = settings.get(CaptureSettings.SIGNAL_TABLE);
+        p.setProperty("table.include.list", String.join(",", tables) + "," + heartbeatTable + "," + signalTable);
+        CaptureSettings.SnapshotMode mode = settings.get(CaptureSettings.SNAPSHOT_MODE);
+        // Incremental: Debezium streams at once; capture requests the first snapshot with a signal (InitialSnapshot).
+        p.setProperty("snapshot.mode", mode == CaptureSettings.SnapshotMode.INCREMENTAL ? "no_data"
+                : mode.name().toLowerCase(Locale.ROOT));
+        // Backfills: execute-snapshot and stop-snapshot rows of the signal table, read from the slot (so a request
+        // survives a crash and a failover); the watermarks of each chunk are written to the same table.
+        p.setProperty("signal.data.collection", signalTable);
+        p.setProperty("signal.enabled.channels", "source");
+        p.setProperty("incremental.snapshot.chunk.size", Integer.toString(chunkSize));
+        p.setProperty("incremental.snapshot.watermarking.strategy", "insert_insert");
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("decimal.handling.mode", "precise");
 

@@ -2,6 +2,7 @@ package dev.changeflow.capture.internal;
 
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.RoutedChange;
+import dev.changeflow.router.StateTopics;
 import dev.changeflow.router.TopicRouter;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -33,16 +34,34 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
     private final TopicRouter router;
     private final CaptureMetrics metrics;
     private final SnapshotProgress snapshot;
+    private final StateTopics stateTopics;
+    private final ReadVersions readVersions;
+    private final BackfillProgress backfills;
     /** The batch handed to Kafka last and not yet settled; touched by the engine's thread only. */
     private InFlight inFlight;
 
+    /** A publisher without state topics or backfills (benchmarks of the change topics alone). */
     public KafkaBatchPublisher(BatchWriter writer, RecordConverter converter, TopicRouter router,
             CaptureMetrics metrics, SnapshotProgress snapshot) {
+        this(writer, converter, router, metrics, snapshot, null, null, null);
+    }
+
+    /**
+     * @param stateTopics where each change's state record goes, or null to write none
+     * @param readVersions the version of rows read by backfills, or null if there are none
+     * @param backfills follows the backfills published, or null
+     */
+    public KafkaBatchPublisher(BatchWriter writer, RecordConverter converter, TopicRouter router,
+            CaptureMetrics metrics, SnapshotProgress snapshot, StateTopics stateTopics, ReadVersions readVersions,
+            BackfillProgress backfills) {
         this.writer = writer;
         this.converter = converter;
         this.router = router;
         this.metrics = metrics;
         this.snapshot = snapshot;
+        this.stateTopics = stateTopics;
+        this.readVersions = readVersions;
+        this.backfills = backfills;
     }
 
     @Override
@@ -51,12 +70,24 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
         List<ChangeEvent> events = new ArrayList<>(records.size());
         List<ProducerRecord<String, byte[]>> outgoing = new ArrayList<>(records.size());
         List<SourceRecord> source = new ArrayList<>(records.size());
+        List<ChangeEvent> blockingSnapshot = new ArrayList<>();
+        long readCeiling = readVersions != null
+                && records.stream().anyMatch(r -> RecordConverter.isIncrementalRead(r.record()))
+                ? readVersions.ceiling() : -1L;
         for (RecordChangeEvent<SourceRecord> record : records) {
             source.add(record.record());
-            Optional<ChangeEvent> event = converter.convert(record.record());
+            Optional<ChangeEvent> event = converter.convert(record.record(), readCeiling);
             if (event.isPresent()) {
-                events.add(event.get());
-                outgoing.add(toProducerRecord(router.route(event.get())));
+                ChangeEvent e = event.get();
+                events.add(e);
+                if (e.source().snapshot() && !RecordConverter.isIncrementalRead(record.record())) {
+                    blockingSnapshot.add(e);
+                }
+                RoutedChange routed = router.route(e);
+                outgoing.add(toProducerRecord(routed));
+                if (stateTopics != null) {
+                    outgoing.add(stateRecord(e, routed));
+                }
             }
         }
         InFlight previous = inFlight;
@@ -73,7 +104,7 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
             // Measured when Kafka acknowledges, not when the batch is settled (that waits for the next batch).
             durable.thenRun(() -> metrics.published(events, System.nanoTime() - sentNanos));
         }
-        InFlight sent = new InFlight(records, events, durable);
+        InFlight sent = new InFlight(records, events, blockingSnapshot, source, durable);
         inFlight = sent;
         if (previous != null) {
             settle(previous, committer);
@@ -95,7 +126,10 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
             await(batch.durable);
             batch.events.forEach(metrics::captured);
         }
-        snapshot.published(batch.events);
+        snapshot.published(batch.blockingSnapshot);
+        if (backfills != null) {
+            backfills.published(batch.source);
+        }
         for (RecordChangeEvent<SourceRecord> record : batch.records) {
             committer.markProcessed(record);
         }
@@ -104,7 +138,21 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
 
     /** A batch handed to Kafka and not yet marked processed. */
     private record InFlight(List<RecordChangeEvent<SourceRecord>> records, List<ChangeEvent> events,
-            CompletableFuture<Void> durable) {
+            List<ChangeEvent> blockingSnapshot, List<SourceRecord> source, CompletableFuture<Void> durable) {
+    }
+
+    /**
+     * The state-topic record of a change: same key and headers as its change record, the event as value, or for a
+     * delete a tombstone carrying the delete event in a header (see {@link StateTopics}).
+     */
+    private ProducerRecord<String, byte[]> stateRecord(ChangeEvent event, RoutedChange routed) {
+        RecordHeaders headers = new RecordHeaders();
+        routed.headers().forEach((k, v) -> headers.add(k, v.getBytes(StandardCharsets.UTF_8)));
+        byte[] value = StateTopics.valueOf(event);
+        if (value == null) {
+            headers.add(StateTopics.DELETE_EVENT_HEADER, routed.value());
+        }
+        return new ProducerRecord<>(stateTopics.topicFor(event.table()), null, routed.key(), value, headers);
     }
 
     private static void await(CompletableFuture<Void> durable) throws InterruptedException {

@@ -51,6 +51,16 @@ public final class RecordConverter {
      * @throws IllegalArgumentException if a data record lacks a field every Debezium change record has
      */
     public Optional<ChangeEvent> convert(SourceRecord record) {
+        return convert(record, -1L);
+    }
+
+    /**
+     * As {@link #convert(SourceRecord)}, versioning a row read by an incremental snapshot (a backfill) at
+     * {@code readCeiling} when that is below the position Debezium gave it (see {@link ReadVersions}).
+     *
+     * @param readCeiling an unsigned LSN, or -1 (the largest unsigned value) for none
+     */
+    public Optional<ChangeEvent> convert(SourceRecord record, long readCeiling) {
         if (!(record.value() instanceof Struct value) || value.schema().field("op") == null) {
             return Optional.empty();
         }
@@ -67,11 +77,33 @@ public final class RecordConverter {
         }
         Map<String, Object> key = record.key() instanceof Struct k ? row(k) : Map.of();
         return Optional.of(ChangeEvent.of(op, table, key, op == Op.CREATE || op == Op.READ ? null : before,
-                op == Op.DELETE ? null : after, source(source)));
+                op == Op.DELETE ? null : after, source(source, op == Op.READ && isIncremental(source)
+                        ? readCeiling : -1L)));
     }
 
-    private static Source source(Struct source) {
-        Long lsn = source.getInt64("lsn");
+    /** Whether {@code record} is a row read by an incremental snapshot (a backfill chunk). */
+    public static boolean isIncrementalRead(SourceRecord record) {
+        return record.value() instanceof Struct value && value.schema().field("op") != null
+                && "r".equals(value.getString("op")) && isIncremental(value.getStruct("source"));
+    }
+
+    /** The bare table name of a data record, or null for records without one. */
+    public static String tableOf(SourceRecord record) {
+        if (!(record.value() instanceof Struct value) || value.schema().field("source") == null) {
+            return null;
+        }
+        return value.getStruct("source").getString("table");
+    }
+
+    private static boolean isIncremental(Struct source) {
+        return source.schema().field("snapshot") != null && "incremental".equals(source.getString("snapshot"));
+    }
+
+    private static Source source(Struct source, long ceiling) {
+        Long given = source.getInt64("lsn");
+        // Debezium gives rows read by an incremental snapshot no LSN at all: they get the ceiling (ReadVersions).
+        Long lsn = given == null ? (ceiling == -1L ? null : ceiling)
+                : Long.compareUnsigned(given, ceiling) <= 0 ? given : ceiling;
         Long txId = source.getInt64("txId");
         Instant commitTs = source.schema().field("ts_us") != null && source.getInt64("ts_us") != null
                 ? Instant.EPOCH.plus(source.getInt64("ts_us"), ChronoUnit.MICROS)

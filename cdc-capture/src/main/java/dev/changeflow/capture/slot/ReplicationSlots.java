@@ -1,6 +1,7 @@
 package dev.changeflow.capture.slot;
 
 import dev.changeflow.capture.CaptureSettings;
+import dev.changeflow.capture.snapshot.Backfills;
 import dev.changeflow.capture.internal.CaptureLease;
 import dev.changeflow.capture.internal.CaptureOffsets;
 import dev.changeflow.capture.internal.DebeziumProperties;
@@ -69,13 +70,16 @@ public final class ReplicationSlots {
     private final String offsetsTopic;
     private final Duration stopTimeout;
     private final Function<String, String> transactionalIdOf;
+    private final String signalTable;
 
     /**
      * @param transactionalIdOf the transactional id of the capture of a slot, taken over to fence that capture when
      *     its offsets are cleared or moved
+     * @param signalTable capture's signalling table, where its first incremental snapshot is requested
      */
     public ReplicationSlots(PostgresEndpoint endpoint, String bootstrap, String offsetsTopic, Duration stopTimeout,
-            Function<String, String> transactionalIdOf) {
+            Function<String, String> transactionalIdOf, String signalTable) {
+        this.signalTable = signalTable;
         this.endpoint = endpoint;
         this.bootstrap = bootstrap;
         this.offsetsTopic = offsetsTopic;
@@ -94,7 +98,7 @@ public final class ReplicationSlots {
         return new ReplicationSlots(PostgresEndpoint.from(settings),
                 settings.get(ConnectionSettings.KAFKA_BOOTSTRAP).trim(), settings.get(CaptureSettings.OFFSETS_TOPIC),
                 Duration.ofSeconds(60), slot -> slot.equals(configuredSlot) ? configuredId
-                        : CaptureSettings.defaultTransactionalId(slot));
+                        : CaptureSettings.defaultTransactionalId(slot), settings.get(CaptureSettings.SIGNAL_TABLE));
     }
 
     /** Every logical replication slot of the database, by name. */
@@ -294,6 +298,15 @@ public final class ReplicationSlots {
         int cleared = CaptureOffsets.clear(bootstrap, offsetsTopic, DebeziumProperties.engineName(slot),
                 transactionalIdOf.apply(slot));
         log.accept("cleared " + cleared + " capture offset key(s) of slot " + slot + " in " + offsetsTopic);
+        try (Connection c = endpoint.connect()) {
+            int forgotten = Backfills.forgetInitialRequest(c, signalTable, slot);
+            if (forgotten > 0) {
+                log.accept("forgot the first snapshot requested for slot " + slot + ": capture requests a new one");
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot forget the first snapshot of slot " + slot + " in " + signalTable
+                    + ": " + endpoint.describe(e), e);
+        }
         return cleared;
     }
 

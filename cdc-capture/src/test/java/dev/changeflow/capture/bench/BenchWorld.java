@@ -78,6 +78,7 @@ final class BenchWorld {
         values.put(CaptureSettings.PUBLICATION.key(), slot(path) + "_pub");
         values.put(CaptureSettings.OFFSETS_TOPIC.key(), id + "." + path + ".offsets");
         values.put(RouterSettings.TOPIC_REPLACEMENT.key(), id + "." + path + ".$1-changes");
+        values.put(RouterSettings.STATE_TOPICS.key(), "tasks=" + id + "." + path + ".task.state,projects=" + id + "." + path + ".project.state");
         values.put(CaptureSettings.DELIVERY.key(), delivery.name().toLowerCase(java.util.Locale.ROOT));
         return Settings.of(values);
     }

@@ -65,6 +65,7 @@ public final class CapturedDatabase implements AutoCloseable {
         }
         common.put("CHANGEFLOW_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
         common.put("CHANGEFLOW_ROUTER_TOPIC_REPLACEMENT", id + ".$1-changes");
+        common.put("CHANGEFLOW_ROUTER_STATE_TOPICS", "tasks=" + id + ".task.state,projects=" + id + ".project.state");
 
         captureSettings.putAll(common);
         captureSettings.put("CHANGEFLOW_CAPTURE_SLOT", id);

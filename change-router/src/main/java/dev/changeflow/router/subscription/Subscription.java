@@ -42,6 +42,22 @@ import org.apache.kafka.common.TopicPartition;
  * }
  * }</pre>
  *
+ * <p>State topics: a team that joins late bootstraps from the compacted state topics
+ * ({@link dev.changeflow.router.StateTopics}) instead: {@link Builder#fromState} subscribes the group to them, from
+ * their beginning, and {@link #caughtUpWithState()} says when the initial load is done. The state topic holds the
+ * latest event of every row, so the handler sees each live row's latest change and the deletes not yet compacted away;
+ * afterwards it keeps following the state topic, with every guarantee above.
+ *
+ * <pre>{@code
+ * try (Subscription subscription = Subscription.builder(bootstrap, "late-team")
+ *         .fromState("task.state.snapshots")
+ *         .onEach(event -> Mono.fromRunnable(() -> copy.apply(event)))
+ *         .start()) {
+ *     subscription.caughtUpWithState().join(); // every row present at start is in the copy
+ *     subscription.whenTerminated().join();
+ * }
+ * }</pre>
+ *
  * <p>Thread-safe. The Kafka client library underneath is an implementation detail.
  */
 public interface Subscription extends AutoCloseable {
@@ -74,6 +90,23 @@ public interface Subscription extends AutoCloseable {
      */
     java.util.Optional<Stall> stall();
 
+    /**
+     * Completes once the group has caught up with the state topics: for every partition of the state topics, the
+     * group's committed offset has reached the end offset the partition had for a {@code read_committed} reader (its
+     * last stable offset) when this subscription started. So every state record written before the start has been
+     * handled, or dead-lettered, by this member or another of the group. It completes at once if the partitions were
+     * empty or the group had caught up before; otherwise within about a
+     * {@link SubscriptionOptions#commitInterval() commit interval} plus a {@link SubscriptionOptions#lagInterval() lag
+     * interval} of the last record being handled. Records written after the start are not waited for. When it
+     * completes normally, actions chained to it do not run on the Kafka consumer's thread.
+     *
+     * <p>Completes exceptionally if the subscription terminates first: with its error, or an
+     * {@link IllegalStateException} when it was closed. The same future on every call; never null.
+     *
+     * @throws IllegalStateException if the subscription was built without {@link Builder#fromState}
+     */
+    CompletableFuture<Void> caughtUpWithState();
+
     /** Records fetched from Kafka and not yet finished, now. */
     int inFlight();
 
@@ -99,6 +132,7 @@ public interface Subscription extends AutoCloseable {
         private final String bootstrapServers;
         private final String group;
         private final List<String> topics = new ArrayList<>();
+        private final List<String> stateTopics = new ArrayList<>();
         private ChangeHandler eventHandler;
         private BatchHandler batchHandler;
         private SubscriptionOptions options = SubscriptionOptions.defaults();
@@ -121,6 +155,28 @@ public interface Subscription extends AutoCloseable {
         /** Adds topics to subscribe to. */
         public Builder topics(List<String> names) {
             topics.addAll(names);
+            return this;
+        }
+
+        /**
+         * Subscribes to compacted state topics ({@link dev.changeflow.router.StateTopics}, named by
+         * {@link dev.changeflow.router.RouterSettings#STATE_TOPICS}) instead of change topics: to bootstrap a
+         * consumer with the current state of every row, then follow it. Exclusive with {@link #topics}. Differences
+         * from change topics:
+         * <ul>
+         * <li>a group without committed offsets starts at the earliest offset, whatever
+         *     {@link SubscriptionOptions#autoOffsetReset()} says;</li>
+         * <li>a tombstone (a deleted row) reaches the handler as the delete event in its
+         *     {@link dev.changeflow.router.StateTopics#DELETE_EVENT_HEADER} header; a tombstone without that header, or
+         *     whose header holds no delete event, is malformed and goes to {@code <topic>.dlt} at once, with reason
+         *     {@link DeadLetterHeaders#REASON_UNDECODABLE};</li>
+         * <li>{@link Subscription#caughtUpWithState()} tells when the rows present at start have been handled.</li>
+         * </ul>
+         * Order, retries, dead-lettering, commits and {@code read_committed} are as for change topics. A deleted row
+         * whose tombstone compaction already removed is simply absent: the handler sees no event for it.
+         */
+        public Builder fromState(String... names) {
+            stateTopics.addAll(List.of(names));
             return this;
         }
 
@@ -180,21 +236,27 @@ public interface Subscription extends AutoCloseable {
         /**
          * Checks Kafka and the topics, creates missing dead-letter topics, and starts consuming in the background.
          *
-         * @throws IllegalStateException if no handler or no topic was given, Kafka does not answer, or a topic does
-         *     not exist within {@link SubscriptionOptions#startupTimeout()}
+         * @throws IllegalStateException if no handler or no topic was given, both change topics and state topics
+         *     were, Kafka does not answer, or a topic does not exist within
+         *     {@link SubscriptionOptions#startupTimeout()}
          */
         public Subscription start() {
             if ((eventHandler == null) == (batchHandler == null)) {
                 throw new IllegalStateException("Give exactly one handler: onEach(...) or onBatch(...)");
             }
-            if (topics.isEmpty()) {
+            if (!topics.isEmpty() && !stateTopics.isEmpty()) {
+                throw new IllegalStateException("Give change topics (topics(...)) or state topics (fromState(...)), "
+                        + "not both: " + topics + ", " + stateTopics);
+            }
+            if (topics.isEmpty() && stateTopics.isEmpty()) {
                 throw new IllegalStateException("Give at least one topic");
             }
+            boolean fromState = !stateTopics.isEmpty();
             Predicate<Throwable> isOutage = ((Predicate<Throwable>) Outages::isOutage).or(outage);
             Dependency target = dependency != null ? dependency
                     : Dependency.none("the handler of " + group);
             return ReactorKafkaSubscription.start(new ReactorKafkaSubscription.Spec(bootstrapServers, group,
-                    List.copyOf(topics), eventHandler, batchHandler, options, isOutage, target, meters,
+                    List.copyOf(fromState ? stateTopics : topics), fromState, eventHandler, batchHandler, options, isOutage, target, meters,
                     Map.copyOf(kafkaProperties)));
         }
     }

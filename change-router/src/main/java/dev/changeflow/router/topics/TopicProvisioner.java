@@ -53,6 +53,26 @@ public final class TopicProvisioner {
                     TopicConfig.COMPRESSION_TYPE_CONFIG, "lz4"));
         }
 
+        /**
+         * A compacted state topic (latest event per row, see {@link dev.changeflow.router.StateTopics}): as many
+         * partitions as its change topic, so a key lands on the same partition number, kept forever, lz4, and
+         * compaction tuned as our design documents ask: a record stays uncompacted for at least
+         * {@code minCompactionLag}, a tombstone stays readable for {@code deleteRetention}, and a partition is
+         * cleaned once half of it is dirty.
+         */
+        public static TopicSpec stateTopic(String name, int partitions, int replicationFactor, int minInsync,
+                Duration segment, Duration minCompactionLag, Duration deleteRetention) {
+            return new TopicSpec(name, partitions, (short) replicationFactor, Map.of(
+                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                    TopicConfig.RETENTION_MS_CONFIG, "-1",
+                    TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(minInsync),
+                    TopicConfig.COMPRESSION_TYPE_CONFIG, "lz4",
+                    TopicConfig.SEGMENT_MS_CONFIG, Long.toString(segment.toMillis()),
+                    TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, Long.toString(minCompactionLag.toMillis()),
+                    TopicConfig.DELETE_RETENTION_MS_CONFIG, Long.toString(deleteRetention.toMillis()),
+                    TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.5"));
+        }
+
         /** A compacted topic for source offsets: one partition, kept forever. */
         public static TopicSpec offsetsTopic(String name, int replicationFactor, int minInsync) {
             return new TopicSpec(name, 1, (short) replicationFactor, Map.of(
@@ -183,6 +203,13 @@ public final class TopicProvisioner {
             }
             String wantedIsr = spec.configs().get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
             Config config = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, spec.name()));
+            String wantedPolicy = spec.configs().get(TopicConfig.CLEANUP_POLICY_CONFIG);
+            String policy = config.get(TopicConfig.CLEANUP_POLICY_CONFIG) == null ? null
+                    : config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+            if (wantedPolicy != null && !wantedPolicy.equals(policy)) {
+                // A state topic that deletes by time loses rows; one that is not compacted grows without end.
+                problems.add(spec.name() + " has cleanup.policy " + policy + ", configured " + wantedPolicy);
+            }
             String isr = config.get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG).value();
             if (wantedIsr != null && Integer.parseInt(isr) < Integer.parseInt(wantedIsr)) {
                 problems.add(spec.name() + " has min.insync.replicas " + isr + ", configured " + wantedIsr);

@@ -3,6 +3,8 @@ package dev.changeflow.router.internal.subscription;
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.ChangeEventCodec;
 import dev.changeflow.router.MalformedEventException;
+import dev.changeflow.router.Op;
+import dev.changeflow.router.StateTopics;
 import dev.changeflow.router.subscription.BatchHandler;
 import dev.changeflow.router.subscription.BrokenResourceException;
 import dev.changeflow.router.subscription.ChangeHandler;
@@ -36,6 +38,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -94,15 +97,27 @@ import reactor.util.retry.Retry;
  * A check every second (at most half the stall limit) reports the partition with records waiting (lag or in flight)
  * that has made no progress for longest, once that exceeds the stall limit; a partition with nothing waiting counts
  * as progressing.
+ *
+ * <p>State topics ({@link Spec#fromState()}): a group without committed offsets starts at the earliest offset whatever
+ * the options say, and a tombstone is decoded from its {@link StateTopics#DELETE_EVENT_HEADER} header (it must hold a
+ * delete event, else the record is undecodable). Before the consumer starts, each partition's end offset for a
+ * {@code read_committed} reader is measured; a partition leaves that set once the group's committed offset reaches
+ * its end, known from a commit of this member that Kafka confirmed or, every {@code lagInterval}, from the group's
+ * committed offsets (which covers partitions held by other members, and a group that had caught up before it
+ * started). The end of a transactional partition lies past its last commit marker; the idle-partition commit above is
+ * what moves the group there. When the set is empty {@link #caughtUpWithState()} completes, off the consumer's
+ * thread.
  */
 public final class ReactorKafkaSubscription implements Subscription {
     private static final Logger LOG = LoggerFactory.getLogger(ReactorKafkaSubscription.class);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
+    private static final Duration STATE_CHECK_TIMEOUT = Duration.ofSeconds(2);
 
     /** What {@link Subscription.Builder} collected. */
-    public record Spec(String bootstrapServers, String group, List<String> topics, ChangeHandler eventHandler,
-            BatchHandler batchHandler, SubscriptionOptions options, Predicate<Throwable> isOutage,
-            Dependency dependency, MeterRegistry meters, Map<String, Object> kafkaProperties) {
+    public record Spec(String bootstrapServers, String group, List<String> topics, boolean fromState,
+            ChangeHandler eventHandler, BatchHandler batchHandler, SubscriptionOptions options,
+            Predicate<Throwable> isOutage, Dependency dependency, MeterRegistry meters,
+            Map<String, Object> kafkaProperties) {
     }
 
     private enum State { RUNNING, DRAINING, CLOSED }
@@ -136,9 +151,18 @@ public final class ReactorKafkaSubscription implements Subscription {
     private volatile Disposable pipeline;
     private volatile Disposable lagRefresh;
     private volatile Disposable pauseCheck;
+    /** State topics only: per partition not yet caught up, the end offset it had at start. */
+    private final Map<TopicPartition, Long> stateEnds;
+    private final CompletableFuture<Void> caughtUp = new CompletableFuture<>();
+    private final long startedAt = System.nanoTime();
 
-    private ReactorKafkaSubscription(Spec spec, Map<String, Object> clientProperties) {
+    private ReactorKafkaSubscription(Spec spec, Map<String, Object> clientProperties,
+            Map<TopicPartition, Long> stateEnds) {
         this.spec = spec;
+        this.stateEnds = new ConcurrentHashMap<>(stateEnds);
+        if (spec.fromState() && stateEnds.isEmpty()) {
+            caughtUp.complete(null);
+        }
         this.options = spec.options();
         this.metrics = new SubscriptionMetrics(spec.meters(), spec.group(), inFlight::current);
         this.deadLetters = new DeadLetterPublisher(clientProperties, spec.group());
@@ -158,11 +182,12 @@ public final class ReactorKafkaSubscription implements Subscription {
     public static Subscription start(Spec spec) {
         Map<String, Object> clientProperties = new HashMap<>(spec.kafkaProperties());
         clientProperties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, spec.bootstrapServers());
-        TopicPreparation.prepare(clientProperties, spec.topics(), spec.options().startupTimeout(),
-                spec.options().deadLetterRetention());
-        ReactorKafkaSubscription subscription = new ReactorKafkaSubscription(spec, clientProperties);
+        Map<TopicPartition, Long> stateEnds = TopicPreparation.prepare(clientProperties, spec.topics(),
+                spec.options().startupTimeout(), spec.options().deadLetterRetention(), spec.fromState());
+        ReactorKafkaSubscription subscription = new ReactorKafkaSubscription(spec, clientProperties, stateEnds);
         subscription.run();
-        LOG.info("Subscription {} started on {} (max {} in flight, {} lanes, {})", spec.group(), spec.topics(),
+        LOG.info("Subscription {} started on {}{} (max {} in flight, {} lanes, {})", spec.group(),
+                spec.fromState() ? "state topics " : "", spec.topics(),
                 spec.options().maxInFlight(), spec.options().concurrency(),
                 spec.batchHandler() != null ? "batches of " + spec.options().batchSize() : "one event at a time");
         return subscription;
@@ -179,7 +204,9 @@ public final class ReactorKafkaSubscription implements Subscription {
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, spec.group() + "-" + INSTANCES.incrementAndGet());
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, options.autoOffsetReset().name().toLowerCase());
+        // A state topic is read from its beginning: it is the whole state, not a stream to join.
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, spec.fromState() ? "earliest"
+                : options.autoOffsetReset().name().toLowerCase());
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, options.pollRecords());
         // Cooperative: a member joining or leaving moves only the partitions that change hands.
         config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
@@ -270,7 +297,47 @@ public final class ReactorKafkaSubscription implements Subscription {
                 }
             });
         }
+        if (!stateEnds.isEmpty()) {
+            checkStateCommitted(consumer);
+        }
         return true;
+    }
+
+    /**
+     * On the consumer's thread: the group's committed offsets of the state partitions not yet caught up, whoever
+     * holds them. Bounded, so a coordinator that does not answer delays the poll loop by little; the next tick asks
+     * again.
+     */
+    private void checkStateCommitted(Consumer<String, byte[]> consumer) {
+        try {
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(Set.copyOf(stateEnds.keySet()),
+                    STATE_CHECK_TIMEOUT);
+            committed.forEach((tp, offset) -> {
+                if (offset != null) {
+                    stateCommitted(tp, offset.offset());
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.debug("Subscription {}: reading the committed offsets of its state topics failed ({}); retried later",
+                    spec.group(), e.toString());
+        }
+    }
+
+    /** Notes that the group committed {@code offset} on {@code tp}; completes {@link #caughtUp} with the last one. */
+    private void stateCommitted(TopicPartition tp, long offset) {
+        if (stateEnds.isEmpty()) {
+            return;
+        }
+        stateEnds.computeIfPresent(tp, (k, end) -> offset >= end ? null : end);
+        if (stateEnds.isEmpty() && !caughtUp.isDone()) {
+            // Off the consumer's thread: what the application chains to the future must not hold up the poll loop.
+            NonInterrupting.SCHEDULER.schedule(() -> {
+                if (caughtUp.complete(null)) {
+                    LOG.info("Subscription {} caught up with state topics {} in {} ms", spec.group(), spec.topics(),
+                            Duration.ofNanos(System.nanoTime() - startedAt).toMillis());
+                }
+            });
+        }
     }
 
     /**
@@ -315,6 +382,9 @@ public final class ReactorKafkaSubscription implements Subscription {
         offsets.forEach((tp, offset) -> {
             if (offset != null && assigned.contains(tp)) {
                 committedOffset.put(tp, offset.offset());
+            }
+            if (offset != null) {
+                stateCommitted(tp, offset.offset());
             }
         });
     }
@@ -376,9 +446,7 @@ public final class ReactorKafkaSubscription implements Subscription {
             List<Mono<Void>> undecodable = new ArrayList<>();
             for (ReceiverRecord<String, byte[]> record : live) {
                 try {
-                    ChangeEvent event = options.validateSchema() ? ChangeEventCodec.decodeChecked(record.value())
-                            : ChangeEventCodec.decode(record.value());
-                    decoded.add(new Decoded(record, event));
+                    decoded.add(new Decoded(record, decode(record)));
                 } catch (MalformedEventException e) {
                     undecodable.add(Mono.defer(() -> deadLetter(record, DeadLetterHeaders.REASON_UNDECODABLE, e, 0,
                             deadLettered)));
@@ -391,6 +459,31 @@ public final class ReactorKafkaSubscription implements Subscription {
                     .then(Mono.<Void>fromRunnable(() -> finished(live, deadLettered)))
                     .doFinally(signal -> activeUnits.decrementAndGet());
         }).subscribeOn(NonInterrupting.SCHEDULER);
+    }
+
+    /**
+     * The event of a record: its value; on a state topic, a tombstone's delete event from its header.
+     *
+     * @throws MalformedEventException if there is none, or a tombstone's header holds an event that is no delete
+     */
+    private ChangeEvent decode(ReceiverRecord<String, byte[]> record) {
+        byte[] json = record.value();
+        boolean tombstone = spec.fromState() && json == null;
+        if (tombstone) {
+            Header header = record.headers().lastHeader(StateTopics.DELETE_EVENT_HEADER);
+            if (header == null) {
+                throw new MalformedEventException("a state-topic tombstone without its "
+                        + StateTopics.DELETE_EVENT_HEADER + " header", null);
+            }
+            json = header.value();
+        }
+        ChangeEvent event = options.validateSchema() ? ChangeEventCodec.decodeChecked(json)
+                : ChangeEventCodec.decode(json);
+        if (tombstone && event.op() != Op.DELETE) {
+            throw new MalformedEventException("a state-topic tombstone whose " + StateTopics.DELETE_EVENT_HEADER
+                    + " header holds a " + event.op() + " event, not a delete", null);
+        }
+        return event;
     }
 
     /** Calls the handler for one event: retries failures, then dead-letters; retries outages without limit. */
@@ -544,6 +637,7 @@ public final class ReactorKafkaSubscription implements Subscription {
         LOG.error("Subscription {} stopped: {}", spec.group(), error.toString(), error);
         if (state.getAndSet(State.CLOSED) != State.CLOSED) {
             release();
+            caughtUp.completeExceptionally(error);
             terminated.completeExceptionally(error);
         }
     }
@@ -566,6 +660,15 @@ public final class ReactorKafkaSubscription implements Subscription {
             return true;
         }).doOnError(error -> LOG.warn("Subscription {}: rebalance request failed: {}", spec.group(),
                 error.toString())).then().toFuture();
+    }
+
+    @Override
+    public CompletableFuture<Void> caughtUpWithState() {
+        if (!spec.fromState()) {
+            throw new IllegalStateException("Subscription " + spec.group() + " reads " + spec.topics()
+                    + " as change topics; only one built with fromState(...) catches up with state topics");
+        }
+        return caughtUp;
     }
 
     @Override
@@ -614,6 +717,8 @@ public final class ReactorKafkaSubscription implements Subscription {
         }
         state.set(State.CLOSED);
         release();
+        caughtUp.completeExceptionally(new IllegalStateException("Subscription " + spec.group()
+                + " closed before it caught up with its state topics"));
         terminated.complete(null);
         LOG.info("Subscription {} closed", spec.group());
     }

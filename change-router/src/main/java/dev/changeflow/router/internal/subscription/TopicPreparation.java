@@ -7,6 +7,7 @@ import dev.changeflow.router.topics.TopicProvisioner;
 import dev.changeflow.router.topics.TopicProvisioner.TopicSpec;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -15,20 +16,32 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 
 /**
  * Before a subscription starts: Kafka answers, the subscribed topics exist (waiting for them up to the startup
- * timeout, since capture creates them), and each has a dead-letter topic shaped like it.
+ * timeout, since capture creates them), and each has a dead-letter topic shaped like it. For a subscription of state
+ * topics it also measures how far each partition can be read now (see {@link #prepare}).
  */
 final class TopicPreparation {
     private TopicPreparation() {
     }
 
-    static void prepare(Map<String, Object> clientProperties, List<String> topics, Duration timeout,
-            Duration deadLetterRetention) {
+    /**
+     * Prepares {@code topics}; with {@code measureEnds}, returns, for each of their partitions that holds something a
+     * {@code read_committed} reader has not necessarily read, its end offset for such a reader (the last stable
+     * offset), measured now. A partition whose end is at or below its start offset (nothing to read) is left out.
+     * Without {@code measureEnds}, returns an empty map.
+     */
+    static Map<TopicPartition, Long> prepare(Map<String, Object> clientProperties, List<String> topics,
+            Duration timeout, Duration deadLetterRetention, boolean measureEnds) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin admin = Admin.create(KafkaReachability.adminConfig(clientProperties, timeout))) {
             KafkaReachability.check(admin, String.valueOf(clientProperties.get("bootstrap.servers")), timeout);
@@ -56,12 +69,35 @@ final class TopicPreparation {
             }
             // Dead-letter topics made weaker by hand are reported, not fatal: the source topics are capture's to check.
             new TopicProvisioner(admin, Mode.DEV).provision(deadLetters);
+            return measureEnds ? readableEnds(admin, sources) : Map.of();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while preparing topics", e);
         } catch (ExecutionException e) {
             throw new IllegalStateException("Could not prepare topics " + topics + ": " + e.getCause(), e.getCause());
         }
+    }
+
+    private static Map<TopicPartition, Long> readableEnds(Admin admin, Map<String, TopicDescription> topics)
+            throws InterruptedException, ExecutionException {
+        Map<TopicPartition, OffsetSpec> starts = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+        topics.forEach((name, description) -> description.partitions().forEach(p -> {
+            TopicPartition tp = new TopicPartition(name, p.partition());
+            starts.put(tp, OffsetSpec.earliest());
+            ends.put(tp, OffsetSpec.latest());
+        }));
+        Map<TopicPartition, ListOffsetsResultInfo> start = admin.listOffsets(starts).all().get();
+        // read_committed: the last stable offset, the end a read_committed consumer reads up to.
+        Map<TopicPartition, ListOffsetsResultInfo> end = admin.listOffsets(ends,
+                new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get();
+        Map<TopicPartition, Long> readable = new HashMap<>();
+        end.forEach((tp, info) -> {
+            if (info.offset() > start.get(tp).offset()) {
+                readable.put(tp, info.offset());
+            }
+        });
+        return readable;
     }
 
     private static Set<String> missing(Admin admin, List<String> topics)

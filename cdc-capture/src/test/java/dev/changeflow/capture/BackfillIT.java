@@ -1,0 +1,155 @@
+package dev.changeflow.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.changeflow.capture.CaptureHarness.Received;
+import dev.changeflow.capture.snapshot.BackfillRefusedException;
+import dev.changeflow.capture.snapshot.BackfillStatus;
+import dev.changeflow.capture.snapshot.Backfills;
+import dev.changeflow.config.Settings;
+import dev.changeflow.router.ChangeEvent;
+import dev.changeflow.router.Op;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** Backfills while streaming (incremental snapshots through Debezium's signal table), capture in this JVM. */
+class BackfillIT {
+
+    @Test
+    void aNewDeploymentStreamsAtOnceAndReadsTheExistingRowsIncrementally() throws Exception {
+        try (CaptureHarness h = new CaptureHarness().with("CHANGEFLOW_CAPTURE_SNAPSHOT_CHUNK_SIZE", "50")) {
+            Set<String> existing;
+            try (Connection c = h.sql()) {
+                UUID project = Rows.project(c, Rows.organization(c, "org"), "Existing");
+                for (int i = 0; i < 300; i++) {
+                    Rows.task(c, project, "existing " + i, null);
+                }
+                existing = ids(c, "SELECT id FROM app.tasks");
+            }
+            h.startCapture();
+            UUID streamed;
+            try (Connection c = h.sql()) {
+                streamed = Rows.task(c, Rows.project(c, Rows.organization(c, "org2"), "New"), "streamed", null);
+            }
+
+            List<Received> received = h.awaitEvents(events -> reads(events, "tasks").containsAll(existing)
+                    && events.stream().anyMatch(r -> r.event().op() == Op.CREATE
+                            && r.event().key().get("id").equals(streamed.toString())), Duration.ofSeconds(90));
+
+            List<String> taskReads = received.stream().map(Received::event)
+                    .filter(e -> e.op() == Op.READ && e.table().equals("tasks"))
+                    .map(e -> e.key().get("id").toString()).toList();
+            assertThat(taskReads).as("every task read once (the one written meanwhile too, if the snapshot saw it)")
+                    .doesNotHaveDuplicates().containsAll(existing);
+            assertThat(taskReads.size()).isBetween(existing.size(), existing.size() + 1);
+            assertThat(received).filteredOn(r -> r.event().op() == Op.READ)
+                    .allSatisfy(r -> assertThat(r.event().source().snapshot()).isTrue());
+            BackfillStatus first = await("the first snapshot is done").atMost(Duration.ofSeconds(60))
+                    .until(() -> Backfills.from(Settings.of(h.settings())).status().get(0),
+                            s -> s.state() == BackfillStatus.State.DONE);
+            assertThat(first.table()).isEqualTo("app.tasks,app.projects");
+            assertThat(first.rowsEstimate()).isEqualTo(existing.size() + 1);
+        }
+    }
+
+    @Test
+    void aBackfillOfAWhereSubsetEmitsOnlyThoseRowsAsReadEvents() throws Exception {
+        try (CaptureHarness h = new CaptureHarness().with("CHANGEFLOW_CAPTURE_SNAPSHOT_MODE", "no_data")
+                .with("CHANGEFLOW_CAPTURE_SNAPSHOT_CHUNK_SIZE", "40")) {
+            UUID chosen;
+            Set<String> chosenTasks;
+            try (Connection c = h.sql()) {
+                UUID org = Rows.organization(c, "org");
+                chosen = Rows.project(c, org, "Chosen");
+                UUID other = Rows.project(c, org, "Other");
+                for (int i = 0; i < 120; i++) {
+                    Rows.task(c, i % 3 == 0 ? chosen : other, "task " + i, null);
+                }
+                chosenTasks = ids(c, "SELECT id FROM app.tasks WHERE project_id = '" + chosen + "'");
+            }
+            h.startCapture();
+            Backfills backfills = Backfills.from(Settings.of(h.settings()));
+
+            BackfillStatus started = backfills.start("tasks", Optional.of("project_id = '" + chosen + "'"),
+                    OptionalInt.empty());
+
+            assertThat(started.rowsEstimate()).isEqualTo(40);
+            await("the backfill is done").atMost(Duration.ofSeconds(90))
+                    .until(() -> backfills.status().get(0).state() == BackfillStatus.State.DONE);
+            List<Received> received = h.awaitEvents(events -> reads(events, "tasks").containsAll(chosenTasks),
+                    Duration.ofSeconds(30));
+            assertThat(reads(received, "tasks")).containsExactlyInAnyOrderElementsOf(chosenTasks);
+            assertThat(received).filteredOn(r -> r.event().op() == Op.READ)
+                    .allSatisfy(r -> assertThat(r.event().after().get("project_id")).isEqualTo(chosen.toString()));
+        }
+    }
+
+    @Test
+    void badRequestsAreRefusedWithOneLineAndChangeNothing() throws Exception {
+        try (CaptureHarness h = new CaptureHarness().with("CHANGEFLOW_CAPTURE_SNAPSHOT_MODE", "no_data")) {
+            h.startCapture();
+            Backfills backfills = Backfills.from(Settings.of(h.settings()));
+
+            assertThatThrownBy(() -> backfills.start("nosuch", Optional.empty(), OptionalInt.empty()))
+                    .isInstanceOf(BackfillRefusedException.class).hasMessageStartingWith("unknown table 'nosuch'");
+            assertThatThrownBy(() -> backfills.start("organizations", Optional.empty(), OptionalInt.empty()))
+                    .isInstanceOf(BackfillRefusedException.class)
+                    .hasMessageStartingWith("table app.organizations is not captured");
+            assertThatThrownBy(() -> backfills.start("tasks", Optional.of("nosuch_column = 1"), OptionalInt.empty()))
+                    .isInstanceOf(BackfillRefusedException.class).hasMessageContaining("nosuch_column");
+            assertThatThrownBy(() -> backfills.start("tasks", Optional.of("title = 'x' AND"), OptionalInt.empty()))
+                    .isInstanceOf(BackfillRefusedException.class).hasMessageContaining("syntax error");
+            assertThatThrownBy(() -> backfills.start("tasks", Optional.of("true); DROP TABLE app.tasks; --"),
+                    OptionalInt.empty())).isInstanceOf(BackfillRefusedException.class)
+                    .hasMessageContaining("does not parse");
+            assertThatThrownBy(() -> backfills.stop("tasks")).isInstanceOf(BackfillRefusedException.class)
+                    .hasMessageStartingWith("no backfill of app.tasks");
+            assertThat(backfills.status()).as("nothing was requested").isEmpty();
+
+            try (Connection c = h.sql()) {
+                UUID project = Rows.project(c, Rows.organization(c, "org"), "Many");
+                Rows.execute(c, "INSERT INTO app.tasks (project_id, title) SELECT ?, 'task ' || n "
+                        + "FROM generate_series(1, 5000) n", project);
+            }
+            backfills.start("tasks", Optional.empty(), OptionalInt.of(10));
+            assertThatThrownBy(() -> backfills.start("tasks", Optional.empty(), OptionalInt.empty()))
+                    .isInstanceOf(BackfillRefusedException.class).hasMessageContaining("already")
+                    .matches(e -> ((BackfillRefusedException) e).conflict());
+            assertThat(backfills.status()).hasSize(1);
+            try (Connection c = h.sql(); var s = c.createStatement();
+                    var rs = s.executeQuery("SELECT count(*) FROM app.changeflow_signal WHERE type = 'execute-snapshot'")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("one request signalled").isEqualTo(1);
+            }
+        }
+    }
+
+    private static Set<String> reads(List<Received> events, String table) {
+        return events.stream().map(Received::event).filter(e -> e.op() == Op.READ && e.table().equals(table))
+                .map(e -> e.key().get("id").toString()).collect(Collectors.toSet());
+    }
+
+    private static Set<String> ids(Connection c, String sql) throws Exception {
+        try (var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+            Set<String> ids = new java.util.HashSet<>();
+            while (rs.next()) {
+                ids.add(rs.getString(1));
+            }
+            return ids;
+        }
+    }
+
+    @SuppressWarnings("unused")
+    private static List<ChangeEvent> events(List<Received> received) {
+        return received.stream().map(Received::event).toList();
+    }
+}
