@@ -133,6 +133,47 @@ class BackfillIT {
         }
     }
 
+    @Test
+    void aCaptureKilledDuringItsFirstSnapshotResumesItInsteadOfStartingOver() throws Exception {
+        int rows = 60_000;
+        int chunk = 500;
+        java.nio.file.Path logs = java.nio.file.Files.createDirectories(java.nio.file.Path.of("target",
+                "first-snapshot-logs"));
+        try (CaptureHarness h = new CaptureHarness().with("CHANGEFLOW_CAPTURE_SNAPSHOT_CHUNK_SIZE",
+                Integer.toString(chunk))) {
+            try (Connection c = h.sql()) {
+                UUID project = Rows.project(c, Rows.organization(c, "org"), "Existing");
+                Rows.execute(c, "INSERT INTO app.tasks (project_id, title) SELECT ?, 'task ' || n "
+                        + "FROM generate_series(1, " + rows + ") n", project);
+            }
+            CaptureProcess first = CaptureProcess.startStreaming(h, logs.resolve(h.id + "-first.log"));
+            List<Received> beforeKill;
+            try {
+                beforeKill = h.awaitEvents(events -> events.stream().filter(r -> r.event().op() == Op.READ).count()
+                        >= rows / 4, Duration.ofSeconds(90));
+                first.kill();
+            } finally {
+                first.close();
+            }
+            try (CaptureProcess second = CaptureProcess.startStreaming(h, logs.resolve(h.id + "-second.log"))) {
+                List<Received> received = h.awaitEvents(events -> reads(events, "tasks").size() == rows,
+                        Duration.ofSeconds(120));
+                long readBeforeKill = beforeKill.stream().filter(r -> r.event().op() == Op.READ).count();
+                long taskReads = received.stream().filter(r -> r.event().op() == Op.READ
+                        && r.event().table().equals("tasks")).count();
+                assertThat(readBeforeKill).as("killed mid-snapshot").isLessThan(rows);
+                assertThat(taskReads - rows).as("rows read again after the kill: at most the chunk in hand")
+                        .isLessThanOrEqualTo(chunk);
+                try (Connection c = h.sql(); var s = c.createStatement(); var rs = s.executeQuery(
+                        "SELECT count(*) FROM app.changeflow_signal WHERE id LIKE 'initial:%'")) {
+                    rs.next();
+                    assertThat(rs.getLong(1)).as("the first snapshot was requested once").isEqualTo(1);
+                }
+                assertThat(second.terminate()).isEqualTo(143);
+            }
+        }
+    }
+
     private static Set<String> reads(List<Received> events, String table) {
         return events.stream().map(Received::event).filter(e -> e.op() == Op.READ && e.table().equals(table))
                 .map(e -> e.key().get("id").toString()).collect(Collectors.toSet());

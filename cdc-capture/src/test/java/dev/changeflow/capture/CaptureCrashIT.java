@@ -41,9 +41,20 @@ class CaptureCrashIT {
 
             Map<String, List<ChangeEvent>> byEventId = received.stream().map(Received::event)
                     .collect(Collectors.groupingBy(ChangeEvent::eventId));
+            // A row read again by the snapshot after a crash is the same event, read at another time: its
+            // source.commitTs (for a read, when it was read) may differ.
             assertThat(byEventId.values()).as("every duplicate is a redelivery of the same event")
-                    .allSatisfy(copies -> assertThat(Set.copyOf(copies)).hasSize(1));
+                    .allSatisfy(copies -> assertThat(Set.copyOf(copies.stream().map(CaptureCrashIT::withoutReadTime)
+                            .toList())).hasSize(1));
         }
+    }
+
+    /** {@code event}, with the read time of a snapshot row taken out. */
+    private static ChangeEvent withoutReadTime(ChangeEvent event) {
+        return event.op() != dev.changeflow.router.Op.READ ? event : new ChangeEvent(event.schemaVersion(),
+                event.eventId(), event.op(), event.table(), event.key(), event.before(), event.after(),
+                new dev.changeflow.router.Source(event.source().lsn(), event.source().txId(), java.time.Instant.EPOCH,
+                        true));
     }
 
     /**

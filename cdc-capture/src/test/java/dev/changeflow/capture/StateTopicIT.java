@@ -16,6 +16,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.changeflow.capture.testing.StateTopicReader;
 import org.junit.jupiter.api.Test;
 
 /** The compacted state topic: the latest row per key, written in the same transaction as the change topic. */

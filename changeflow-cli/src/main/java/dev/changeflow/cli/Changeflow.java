@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /**
  * The {@code changeflow} command: {@code demo} runs the whole pipeline on embedded servers, {@code run} runs services
  * against real ones, {@code migrate} applies the schema migrations; {@code slot}, {@code offsets}, {@code lag},
- * {@code dlt} and {@code topics} are the operators' tools. Exit codes: 0 success, 1 a service or server failed,
+ * {@code dlt}, {@code topics}, {@code snapshot} (backfills) and {@code rebuild} (the search index) are the operators'
+ * tools. Exit codes: 0 success, 1 a service or server failed,
  * 2 a bad setting or usage (one line on stderr says which), 3 an operation refused because it could lose or repeat
  * data (or a dead-letter replay taken over by another), 4 lag above the threshold, 128 + signal when stopped by one
  * (130 for Ctrl-C, 143 for SIGTERM).

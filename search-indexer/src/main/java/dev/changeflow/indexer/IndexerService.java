@@ -12,7 +12,7 @@ import dev.changeflow.indexer.internal.GenerationSwitch;
 import dev.changeflow.indexer.internal.IndexerMetrics;
 import dev.changeflow.indexer.internal.SearchEndpoint;
 import dev.changeflow.indexer.internal.lucene.LuceneGenerations;
-import dev.changeflow.indexer.internal.opensearch.OpenSearchIndex;
+import dev.changeflow.indexer.internal.opensearch.OpenSearchGenerations;
 import dev.changeflow.indexer.internal.rebuild.SearchRebuild;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.StateTopics;
@@ -332,13 +332,13 @@ public final class IndexerService extends SubscriberService {
                         ConfigException.unusable(ConnectionSettings.OPENSEARCH_URL, null,
                                 "required when " + IndexerSettings.ENGINE.key() + " is opensearch"));
                 try {
-                    yield IndexGenerations.single(new OpenSearchIndex(url, settings.find(ConnectionSettings.OPENSEARCH_USER).orElse(null),
+                    yield new OpenSearchGenerations(url, settings.find(ConnectionSettings.OPENSEARCH_USER).orElse(null),
                             settings.find(ConnectionSettings.OPENSEARCH_PASSWORD).orElse(null),
                             settings.get(IndexerSettings.INDEX_PREFIX),
                             settings.get(IndexerSettings.OPENSEARCH_SHARDS),
                             settings.get(IndexerSettings.OPENSEARCH_REPLICAS),
                             settings.get(IndexerSettings.OPENSEARCH_REFRESH_INTERVAL),
-                            settings.get(IndexerSettings.OPENSEARCH_REQUEST_TIMEOUT)));
+                            settings.get(IndexerSettings.OPENSEARCH_REQUEST_TIMEOUT));
                 } catch (IllegalArgumentException e) {
                     // The adapter's checks never echo credentials; the URL is shown masked.
                     throw ConfigException.unusable(ConnectionSettings.OPENSEARCH_URL,

@@ -83,7 +83,10 @@ class OpenSearchOutageIT {
             SearchBehaviour.writeAMixOfChanges(h, 3, 30);
             h.awaitIndexEqualsDatabase(indexer, SearchBehaviour.CONVERGES);
 
-            ((dev.changeflow.indexer.internal.opensearch.OpenSearchIndex) indexer.index()).breakClientForTests();
+            // The live generation's index: the indexer's index() is the switch between generations.
+            ((dev.changeflow.indexer.internal.opensearch.OpenSearchIndex)
+                    ((dev.changeflow.indexer.internal.GenerationSwitch) indexer.index()).live().index())
+                    .breakClientForTests();
             SearchBehaviour.writeAMixOfChanges(h, 3, 30);
 
             h.awaitIndexEqualsDatabase(indexer, SearchBehaviour.CONVERGES);

@@ -42,11 +42,11 @@ import org.junit.jupiter.api.Test;
  * while the live one keeps serving, then switched to.
  */
 class SearchRebuildIT {
-    private static final Duration CONVERGES = Duration.ofSeconds(90);
+    static final Duration CONVERGES = Duration.ofSeconds(90);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Far above any LSN of these tests: a document written with it can never be replaced by a replay. */
-    private static final long FAR_FUTURE = 1L << 50;
+    static final long FAR_FUTURE = 1L << 50;
 
     @Test
     void aRebuildOfALuceneIndexMadeWrongOnPurposeEndsEqualToTheDatabaseWhileSearchesAndWritesGoOn() throws Exception {
@@ -213,14 +213,14 @@ class SearchRebuildIT {
         return tasks.stream().map(t -> t.document().id()).toList();
     }
 
-    private static void awaitDone(IndexerService indexer) {
+    static void awaitDone(IndexerService indexer) {
         await("rebuild done").atMost(CONVERGES).pollInterval(Duration.ofMillis(100))
                 .until(() -> indexer.rebuildStatus().orElseThrow().phase().finished());
         assertThat(indexer.rebuildStatus().orElseThrow().phase()).as(indexer.rebuildStatus().toString())
                 .isEqualTo(RebuildStatus.Phase.DONE);
     }
 
-    private static JsonNode awaitRebuildFinished(URI admin) {
+    static JsonNode awaitRebuildFinished(URI admin) {
         AtomicReferenceHolder last = new AtomicReferenceHolder();
         await("rebuild finished").atMost(CONVERGES)
                 .conditionEvaluationListener(c -> {
@@ -241,7 +241,7 @@ class SearchRebuildIT {
     }
 
     /** The indexer's admin routes on an operations endpoint of their own, as {@code changeflow run} serves them. */
-    private static URI adminEndpoint(IndexerHarness h, IndexerService indexer) {
+    static URI adminEndpoint(IndexerHarness h, IndexerService indexer) {
         Settings settings = Settings.of(Map.of("CHANGEFLOW_HTTP_PORT", "0", "CHANGEFLOW_HTTP_HOST", "127.0.0.1",
                 "CHANGEFLOW_ADMIN_TOKEN", IndexerHarness.SEARCH_TOKEN));
         OpsEndpoint ops = h.world.closeLater(OpsEndpoint.start(settings, OpsEndpoint.newRegistry(),
@@ -251,7 +251,7 @@ class SearchRebuildIT {
     }
 
     /** Searches tasks over the indexer's search endpoint; the total number of hits. */
-    private static long totalHits(IndexerService indexer, String query) throws Exception {
+    static long totalHits(IndexerService indexer, String query) throws Exception {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(indexer.searchUri()
                 .resolve("/search/tasks?limit=1&q=" + query))
                 .header("Authorization", "Bearer " + IndexerHarness.SEARCH_TOKEN).GET().build(),
@@ -260,7 +260,7 @@ class SearchRebuildIT {
         return JSON.readTree(response.body()).get("total").asLong();
     }
 
-    private static HttpResponse<String> send(URI admin, String method, String path) throws Exception {
+    static HttpResponse<String> send(URI admin, String method, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(admin.resolve(path))
                 .header("Authorization", "Bearer " + IndexerHarness.SEARCH_TOKEN)
                 .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());

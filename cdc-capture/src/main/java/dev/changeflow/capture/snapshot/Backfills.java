@@ -55,7 +55,11 @@ public final class Backfills {
     /** Prefix of the id of the first snapshot capture requests for itself (snapshot mode {@code incremental}). */
     static final String INITIAL = "initial:";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String QUALIFIED = "[a-z_][a-z0-9_]*\\.[a-z_][a-z0-9_]*";
+    /**
+     * How long a request whose slot position was never recorded (its client died right after the commit) counts as
+     * pending; after that only capture's offsets decide whether it runs.
+     */
+    private static final Duration UNRECORDED_POSITION_GRACE = Duration.ofMinutes(1);
 
     private final PostgresEndpoint endpoint;
     private final String bootstrap;
@@ -217,8 +221,9 @@ public final class Backfills {
                             }
                             done += rowsUpTo(c, current, condition, offsets.lastKey());
                         }
-                    } else if (requestedLsn == null || Long.compareUnsigned(offsets.lsn(),
-                            CaptureOffsets.parseLsn(requestedLsn)) < 0) {
+                    } else if (requestedLsn == null
+                            ? requestedAt.isAfter(Instant.now().minus(UNRECORDED_POSITION_GRACE))
+                            : Long.compareUnsigned(offsets.lsn(), CaptureOffsets.parseLsn(requestedLsn)) < 0) {
                         state = BackfillStatus.State.PENDING;
                         done = 0;
                     } else {

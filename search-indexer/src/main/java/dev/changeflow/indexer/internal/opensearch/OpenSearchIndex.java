@@ -72,7 +72,9 @@ import org.opensearch.client.transport.httpclient5.ResponseException;
  * ({@code long}). Every other field is kept in {@code _source} but not indexed. Existing indices are left as they are,
  * mappings unchecked. An index deleted while the indexer runs would be recreated by the next write through
  * OpenSearch's automatic index creation, with a guessed mapping: clusters should exclude the prefix from
- * {@code action.auto_create_index} (for example {@code -changeflow-*,+*}).
+ * {@code action.auto_create_index} (for example {@code -changeflow-*,+*}). {@link OpenSearchGenerations} makes the
+ * names {@code <indexPrefix><table>} aliases of a generation's indices {@code <indexPrefix><table>-g<n>}; this class
+ * reads and writes through whichever the name is.
  *
  * <p><b>Documents.</b> The {@code _source} of a document is its fields, in order, then {@value #VERSION_FIELD} and
  * {@value #DELETED_FIELD}; both names are reserved. Values read back as written: integers as {@link Long}, decimals as
@@ -150,7 +152,9 @@ public final class OpenSearchIndex implements SearchIndex {
     private final int shards;
     private final int replicas;
     private final String refreshInterval;
-    private final Map<DocumentType, String> indexNames = new EnumMap<>(DocumentType.class);
+    private final String indexPrefix;
+    /** The names requests address, per type: the indices', or the aliases' after {@link #addressThroughAliases}. */
+    private volatile Map<DocumentType, String> indexNames;
     private final java.util.function.Supplier<Connection> connector;
     private volatile Connection connection;
     private final java.util.concurrent.atomic.AtomicLong reopens = new java.util.concurrent.atomic.AtomicLong();
@@ -173,7 +177,18 @@ public final class OpenSearchIndex implements SearchIndex {
      */
     public OpenSearchIndex(URI url, String username, String password, String indexPrefix, int shards, int replicas,
             String refreshInterval, Duration requestTimeout) {
+        this(url, username, password, indexPrefix, "", shards, replicas, refreshInterval, requestTimeout);
+    }
+
+    /**
+     * As the public constructor, for the indices of one generation ({@link OpenSearchGenerations}): each named
+     * {@code <indexPrefix><table><indexSuffix>}, such as {@code changeflow-tasks-g3}; an empty suffix names the plain
+     * indices or the aliases {@code <indexPrefix><table>}.
+     */
+    OpenSearchIndex(URI url, String username, String password, String indexPrefix, String indexSuffix, int shards,
+            int replicas, String refreshInterval, Duration requestTimeout) {
         Objects.requireNonNull(url, "url");
+        Objects.requireNonNull(indexSuffix, "indexSuffix");
         String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https") || url.getHost() == null) {
             throw new IllegalArgumentException("OpenSearch url must be http://host:port or https://host:port, not "
@@ -207,11 +222,10 @@ public final class OpenSearchIndex implements SearchIndex {
         this.shards = shards;
         this.replicas = replicas;
         this.refreshInterval = refreshInterval;
-        for (DocumentType type : DocumentType.values()) {
-            indexNames.put(type, indexPrefix + type.table());
-        }
+        this.indexPrefix = indexPrefix;
+        this.indexNames = names(indexSuffix);
         this.address = withoutUserInfo(url);
-        this.description = "opensearch " + address + " (" + indexPrefix + "*)";
+        this.description = "opensearch " + address + " (" + indexPrefix + "*" + indexSuffix + ")";
 
         HttpHost host = new HttpHost(scheme, url.getHost(), url.getPort());
         Timeout timeout = Timeout.of(requestTimeout);
@@ -254,6 +268,40 @@ public final class OpenSearchIndex implements SearchIndex {
 
     private OpenSearchClient client() {
         return connection.client();
+    }
+
+    private Map<DocumentType, String> names(String suffix) {
+        Map<DocumentType, String> names = new EnumMap<>(DocumentType.class);
+        for (DocumentType type : DocumentType.values()) {
+            names.put(type, indexPrefix + type.table() + suffix);
+        }
+        return java.util.Collections.unmodifiableMap(names);
+    }
+
+    /**
+     * From now on, every request addresses the names {@code <indexPrefix><table>} (the aliases) instead of this
+     * generation's indices. Called once the aliases point at those indices, so both name the same indices and a
+     * request may use either: later switches by any indexer are then followed with no change here.
+     */
+    void addressThroughAliases() {
+        indexNames = names("");
+    }
+
+    /** A request with this index's client, its failures classified as every request's (see {@link #isOutage}). */
+    @FunctionalInterface
+    interface ClientCall<T> {
+        T run(OpenSearchClient client) throws IOException;
+    }
+
+    /**
+     * Runs {@code request} with this index's HTTP client, in any state but closed: for {@link OpenSearchGenerations}'
+     * requests on indices and aliases.
+     *
+     * @throws OpenSearchUnavailableException if OpenSearch is unavailable
+     * @throws OpenSearchRefusedException if OpenSearch refused the request
+     */
+    <T> T request(String what, ClientCall<T> request) {
+        return call(what, () -> request.run(client()));
     }
 
     /**
@@ -322,15 +370,34 @@ public final class OpenSearchIndex implements SearchIndex {
      */
     @Override
     public synchronized void open() {
+        open(false);
+    }
+
+    /**
+     * Creates every index, with its settings and mapping, and opens: for a new generation, whose indices must be new.
+     *
+     * @throws OpenSearchRefusedException if one exists already (the indices created before it are left: the caller
+     *     deletes them), or OpenSearch refuses
+     * @throws OpenSearchUnavailableException if OpenSearch is unavailable
+     */
+    synchronized void openNew() {
+        open(true);
+    }
+
+    private void open(boolean onlyNew) {
         if (state.get() != State.NEW) {
             throw new IllegalStateException("OpenSearch index is " + state.get() + ", can only open once");
         }
         for (DocumentType type : DocumentType.values()) {
             String index = indexNames.get(type);
+            if (onlyNew) {
+                create(type, index, false);
+                continue;
+            }
             boolean exists = call("checking index " + index,
                     () -> client().indices().exists(e -> e.index(index)).value());
             if (!exists) {
-                create(type, index);
+                create(type, index, true);
             }
         }
         if (!state.compareAndSet(State.NEW, State.OPEN)) {
@@ -338,7 +405,7 @@ public final class OpenSearchIndex implements SearchIndex {
         }
     }
 
-    private void create(DocumentType type, String index) {
+    private void create(DocumentType type, String index, boolean existingIsFine) {
         Map<String, Property> properties = new LinkedHashMap<>();
         type.fields().forEach((field, kind) -> properties.put(field, switch (kind) {
             case TEXT -> Property.of(p -> p.text(t -> t.analyzer("standard")));
@@ -359,7 +426,7 @@ public final class OpenSearchIndex implements SearchIndex {
                             .refreshInterval(t -> t.time(refreshInterval)))
                     .mappings(mapping)));
         } catch (OpenSearchRefusedException e) {
-            if (!(e.getCause() instanceof OpenSearchException created
+            if (!existingIsFine || !(e.getCause() instanceof OpenSearchException created
                     && "resource_already_exists_exception".equals(created.error().type()))) {
                 throw e;
             }
@@ -367,7 +434,10 @@ public final class OpenSearchIndex implements SearchIndex {
         }
     }
 
-    /** The index holding documents of {@code type}, such as {@code changeflow-tasks}. */
+    /**
+     * The name requests about {@code type} address: the index (or alias) {@code changeflow-tasks}, or a generation's
+     * index {@code changeflow-tasks-g3} until {@link #addressThroughAliases}.
+     */
     public String indexName(DocumentType type) {
         return indexNames.get(type);
     }
@@ -425,8 +495,9 @@ public final class OpenSearchIndex implements SearchIndex {
             return List.of();
         }
         List<BulkOperation> operations = new ArrayList<>(writes.size());
+        Map<DocumentType, String> names = indexNames;
         for (ConditionalWrite write : writes) {
-            String index = indexNames.get(write.type());
+            String index = names.get(write.type());
             IndexedDocument document = write.document();
             Map<String, Object> source = source(index, document);
             Revision expected = write.expected();

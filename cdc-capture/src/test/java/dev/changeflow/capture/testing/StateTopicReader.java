@@ -1,4 +1,4 @@
-package dev.changeflow.capture;
+package dev.changeflow.capture.testing;
 
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.ChangeEventCodec;
@@ -18,15 +18,15 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * A team joining late: reads a state topic from its beginning to its end ({@code read_committed}) and rebuilds the
  * table from it, the latest record per key winning and a tombstone removing the row.
  */
-final class StateTopicReader {
+public final class StateTopicReader {
     /** The rebuilt table: task id to its latest event, and how many records were read. */
-    record Copy(Map<String, ChangeEvent> rows, long records, long tombstones) {
+    public record Copy(Map<String, ChangeEvent> rows, long records, long tombstones) {
     }
 
     private StateTopicReader() {
     }
 
-    static Copy read(String bootstrap, String topic) {
+    public static Copy read(String bootstrap, String topic) {
         Map<String, ChangeEvent> rows = new HashMap<>();
         long records = 0;
         long tombstones = 0;
