@@ -94,6 +94,60 @@ class BackfillIT {
     }
 
     @Test
+    void aChangeOfATransactionOpenAcrossTheChunkIsVersionedAboveTheRowsReadAndTheReadAboveOlderChanges()
+            throws Exception {
+        try (CaptureHarness h = new CaptureHarness().with("CHANGEFLOW_CAPTURE_SNAPSHOT_MODE", "no_data")) {
+            h.startCapture();
+            UUID task;
+            try (Connection c = h.sql()) {
+                task = Rows.task(c, Rows.project(c, Rows.organization(c, "org"), "Window"), "committed", null);
+            }
+            List<Received> created = h.awaitEvents(events -> events.stream().anyMatch(r -> r.event().op() == Op.CREATE
+                    && r.event().table().equals("tasks")), Duration.ofSeconds(30));
+            long createLsn = created.stream().filter(r -> r.event().table().equals("tasks")).findFirst().orElseThrow()
+                    .event().source().lsn();
+            // The slot's restart position moves past the create once Postgres logs its running transactions (a
+            // checkpoint does) and capture confirms what it published.
+            try (Connection c = h.sql()) {
+                await("the slot's restart_lsn past the create").atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(500)).until(() -> {
+                            try (var s = c.createStatement()) {
+                                s.execute("CHECKPOINT");
+                                try (var rs = s.executeQuery("SELECT restart_lsn::text FROM pg_replication_slots "
+                                        + "WHERE slot_name = '" + h.id + "'")) {
+                                    return rs.next() && Long.compareUnsigned(dev.changeflow.capture.internal
+                                            .CaptureOffsets.parseLsn(rs.getString(1)), createLsn) > 0;
+                                }
+                            }
+                        });
+            }
+            try (Connection open = h.sql()) {
+                // A transaction changes the row before the backfill's window opens and commits after it closed.
+                open.setAutoCommit(false);
+                Rows.execute(open, "UPDATE app.tasks SET title = 'open transaction' WHERE id = ?", task);
+                Backfills.from(Settings.of(h.settings())).start("tasks", Optional.empty(), OptionalInt.empty());
+                List<Received> read = h.awaitEvents(events -> events.stream().anyMatch(r -> r.event().op() == Op.READ),
+                        Duration.ofSeconds(60));
+                ChangeEvent readEvent = read.stream().map(Received::event).filter(e -> e.op() == Op.READ)
+                        .findFirst().orElseThrow();
+                assertThat(readEvent.after().get("title")).as("the chunk saw the committed row").isEqualTo("committed");
+                open.commit();
+
+                List<Received> all = h.awaitEvents(events -> events.stream().anyMatch(r -> r.event().op() == Op.UPDATE),
+                        Duration.ofSeconds(30));
+                ChangeEvent update = all.stream().map(Received::event).filter(e -> e.op() == Op.UPDATE).findFirst()
+                        .orElseThrow();
+                assertThat(Long.compareUnsigned(update.source().lsn(), readEvent.source().lsn()))
+                        .as("the newer change (LSN %s) outranks the read (version %s)",
+                                Long.toUnsignedString(update.source().lsn()),
+                                Long.toUnsignedString(readEvent.source().lsn())).isPositive();
+                assertThat(Long.compareUnsigned(readEvent.source().lsn(), createLsn))
+                        .as("the read outranks the change it contains, so it can repair a copy").isPositive();
+            }
+        }
+    }
+
+    @Test
     void badRequestsAreRefusedWithOneLineAndChangeNothing() throws Exception {
         try (CaptureHarness h = new CaptureHarness().with("CHANGEFLOW_CAPTURE_SNAPSHOT_MODE", "no_data")) {
             h.startCapture();
