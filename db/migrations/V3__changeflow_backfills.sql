@@ -2,9 +2,9 @@
 --
 -- changeflow_signal is Debezium's signalling table (signal.data.collection): `changeflow snapshot start|stop` insert an
 -- execute-snapshot or stop-snapshot row, which reaches capture through the replication slot like any change, so a
--- request survives a crash or a failover of capture. Debezium also writes its chunk watermarks here (one
--- snapshot-window-open and one snapshot-window-close row per chunk). Capture reads the table's changes and never
--- publishes them. Debezium reads the first three columns by position: keep them as they are.
+-- request survives a crash or a failover of capture. Debezium also writes its chunk watermarks here (a
+-- snapshot-window-open row per chunk, deleted when the chunk's window closes). Capture reads the table's changes and
+-- never publishes them. Debezium reads the first three columns by position: keep them as they are.
 CREATE TABLE app.changeflow_signal (
     id   varchar(128)  PRIMARY KEY,
     type varchar(32)   NOT NULL,

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Follows the incremental snapshots (backfills) capture publishes, from the records of each published batch: the
- * rows read per table, the chunks (Debezium's closing watermarks in the signal table), the requests (execute-snapshot
+ * rows read per table, the chunks (Debezium's opening watermarks in the signal table), the requests (execute-snapshot
  * rows, whose {@code changeflow-rows} field is the row estimate the CLI recorded) and the end (a batch whose offsets
  * no longer name an incremental snapshot). Shows a bar in a terminal (log lines otherwise) and keeps the meters
  * {@value #ROWS}{table}, {@value #CHUNKS}{table} and {@value #RUNNING}. Used by the engine's thread only; the meters
@@ -99,7 +99,7 @@ public final class BackfillProgress {
         }
         Struct after = value.getStruct("after");
         String type = after.getString("type");
-        if ("snapshot-window-close".equals(type) && currentTable != null) {
+        if ("snapshot-window-open".equals(type) && currentTable != null) {
             chunks.computeIfAbsent(currentTable, t -> Counter.builder(CHUNKS).tag("table", t)
                     .description("Chunks published by incremental snapshots (backfills)").register(registry))
                     .increment();
