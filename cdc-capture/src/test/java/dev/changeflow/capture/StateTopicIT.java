@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -65,10 +64,10 @@ class StateTopicIT {
                 assertThat(writer.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
                 assertThat(failure.get()).as("a write failed").isNull();
 
-                Map<String, String> table = titles(c);
+                Map<String, String> table = StateTopicReader.titlesInDatabase(c);
                 await("the state topic has every committed change").atMost(Duration.ofSeconds(60))
-                        .untilAsserted(() -> assertThat(titlesOf(StateTopicReader.read(h.kafka.bootstrapServers(),
-                                stateTopic))).isEqualTo(table));
+                        .untilAsserted(() -> assertThat(StateTopicReader.read(h.kafka.bootstrapServers(),
+                                stateTopic).titles()).isEqualTo(table));
                 StateTopicReader.Copy copy = StateTopicReader.read(h.kafka.bootstrapServers(), stateTopic);
                 assertThat(copy.rows().keySet()).as("no deleted row").containsExactlyInAnyOrderElementsOf(
                         table.keySet());
@@ -79,19 +78,5 @@ class StateTopicIT {
         }
     }
 
-    private static Map<String, String> titles(Connection c) throws Exception {
-        Map<String, String> out = new HashMap<>();
-        try (var s = c.createStatement(); var rs = s.executeQuery("SELECT id, title FROM app.tasks")) {
-            while (rs.next()) {
-                out.put(rs.getString(1), rs.getString(2));
-            }
-        }
-        return out;
-    }
 
-    private static Map<String, String> titlesOf(StateTopicReader.Copy copy) {
-        Map<String, String> out = new HashMap<>();
-        copy.rows().forEach((id, event) -> out.put(id, (String) event.after().get("title")));
-        return out;
-    }
 }

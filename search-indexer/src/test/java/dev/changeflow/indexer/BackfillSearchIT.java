@@ -125,9 +125,9 @@ class BackfillSearchIT {
                 assertThat(failure.get()).as("a write failed").isNull();
 
                 h.awaitIndexEqualsDatabase(indexer, Duration.ofMinutes(4));
-                Map<String, String> table = titles(c);
-                Map<String, String> state = titlesOf(StateTopicReader.read(h.world.kafka.bootstrapServers(),
-                        h.world.id + ".task.state"));
+                Map<String, String> table = StateTopicReader.titlesInDatabase(c);
+                Map<String, String> state = StateTopicReader.read(h.world.kafka.bootstrapServers(),
+                        h.world.id + ".task.state").titles();
                 assertThat(differences(state, table)).as("rows where the state topic differs from app.tasks")
                         .isEmpty();
 
@@ -188,21 +188,7 @@ class BackfillSearchIT {
         }
     }
 
-    private static Map<String, String> titles(Connection c) throws Exception {
-        Map<String, String> out = new HashMap<>();
-        try (var s = c.createStatement(); var rs = s.executeQuery("SELECT id, title FROM app.tasks")) {
-            while (rs.next()) {
-                out.put(rs.getString(1), rs.getString(2));
-            }
-        }
-        return out;
-    }
 
-    private static Map<String, String> titlesOf(StateTopicReader.Copy copy) {
-        Map<String, String> out = new HashMap<>();
-        copy.rows().forEach((id, event) -> out.put(id, (String) event.after().get("title")));
-        return out;
-    }
 
     /** The first few rows that differ, as "id: state topic / table". */
     private static List<String> differences(Map<String, String> copy, Map<String, String> table) {

@@ -20,6 +20,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +44,8 @@ import org.junit.jupiter.api.Test;
 class OpenSearchRebuildIT {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long a rebuild under a steady load of writes and searches may take: OpenSearch is slower than Lucene. */
+    private static final Duration REBUILT = Duration.ofMinutes(3);
 
     @Test
     void aRebuildOfPlainIndicesMadeWrongOnPurposeEndsEqualToTheDatabaseBehindAliasesWhileSearchesAndWritesGoOn()
@@ -70,7 +73,7 @@ class OpenSearchRebuildIT {
             ConcurrentLinkedQueue<String> searchFailures = new ConcurrentLinkedQueue<>();
             double appliedBefore = SearchBehaviour.count(meters, "applied");
 
-            HttpResponse<String> started = send(admin, "POST", "/search/rebuild?batch_size=20");
+            HttpResponse<String> started = send(admin, "POST", "/search/rebuild?batch_size=200");
             assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
             assertThat(JSON.readTree(started.body()).get("replacing").asText()).isEqualTo("legacy");
 
@@ -100,7 +103,7 @@ class OpenSearchRebuildIT {
                         searchFailures.add(e.toString());
                     }
                 }, 0, 50, TimeUnit.MILLISECONDS);
-                done = awaitRebuildFinished(admin);
+                done = awaitRebuildFinished(admin, REBUILT);
             } finally {
                 load.shutdown();
                 assertThat(load.awaitTermination(60, TimeUnit.SECONDS)).as("writes and searches stopped").isTrue();

@@ -221,8 +221,13 @@ class SearchRebuildIT {
     }
 
     static JsonNode awaitRebuildFinished(URI admin) {
+        return awaitRebuildFinished(admin, CONVERGES);
+    }
+
+    /** Polls {@code GET /search/rebuild} until the rebuild has ended, at most {@code atMost}; its last status. */
+    static JsonNode awaitRebuildFinished(URI admin, Duration atMost) {
         AtomicReferenceHolder last = new AtomicReferenceHolder();
-        await("rebuild finished").atMost(CONVERGES)
+        await("rebuild finished").atMost(atMost)
                 .conditionEvaluationListener(c -> {
                     if (c.getElapsedTimeInMS() % 5_000 < 120) {
                         System.out.println("Rebuild status: " + last.node);

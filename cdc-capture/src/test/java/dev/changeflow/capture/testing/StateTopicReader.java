@@ -21,6 +21,23 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 public final class StateTopicReader {
     /** The rebuilt table: task id to its latest event, and how many records were read. */
     public record Copy(Map<String, ChangeEvent> rows, long records, long tombstones) {
+        /** Each row's title: what the tests compare with {@link #titlesInDatabase}. */
+        public Map<String, String> titles() {
+            Map<String, String> out = new HashMap<>();
+            rows.forEach((id, event) -> out.put(id, (String) event.after().get("title")));
+            return out;
+        }
+    }
+
+    /** Each task's title in {@code app.tasks}, by id. */
+    public static Map<String, String> titlesInDatabase(java.sql.Connection c) throws java.sql.SQLException {
+        Map<String, String> out = new HashMap<>();
+        try (var s = c.createStatement(); var rs = s.executeQuery("SELECT id, title FROM app.tasks")) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getString(2));
+            }
+        }
+        return out;
     }
 
     private StateTopicReader() {

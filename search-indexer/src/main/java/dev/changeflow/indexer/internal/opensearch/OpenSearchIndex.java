@@ -138,6 +138,19 @@ public final class OpenSearchIndex implements SearchIndex {
             "process_cluster_event_timeout_exception",
             "task_cancelled_exception");
 
+    /** How long {@link #search} asks again while the indices it resolved have just been deleted. */
+    static final Duration VANISHED_RETRY = Duration.ofSeconds(2);
+
+    /**
+     * Error types OpenSearch answers (with 404 or 503) for a request on indices deleted while it ran: the index, or
+     * its shards, are gone; a search whose every shard was closed under it fails as a whole.
+     */
+    private static final Set<String> VANISHED_TYPES = Set.of(
+            "index_not_found_exception",
+            "shard_not_found_exception",
+            "index_closed_exception",
+            "search_phase_execution_exception");
+
     /** Error types of a search query that does not parse or does not fit its field (4xx, or a shard failure). */
     private static final Set<String> QUERY_ERROR_TYPES = Set.of(
             "query_shard_exception",
@@ -551,7 +564,9 @@ public final class OpenSearchIndex implements SearchIndex {
      * A {@code query_string} query on {@link DocumentType#defaultFields()} with {@code AND} as default operator and
      * {@code cross_fields} type (each term must be found, in any of the default fields: {@code report apollo} finds a
      * report of project Apollo), live documents only, best {@code limit} by score then id, exact total.
-     * Near-real-time: no refresh.
+     * Near-real-time: no refresh. A search that finds the indices it was sent to gone (a switch of generations deletes
+     * the indices the aliases pointed at, and a search that resolved them just before fails) is sent again, for up to
+     * {@link #VANISHED_RETRY}: it then resolves the aliases anew.
      *
      * @throws InvalidQueryException if the query does not parse or does not fit a field (a word in a number field)
      * @throws OpenSearchUnavailableException if OpenSearch or a shard of the index is unavailable
@@ -582,7 +597,7 @@ public final class OpenSearchIndex implements SearchIndex {
                 .sort(o -> o.field(f -> f.field(ID_FIELD).order(SortOrder.Asc))));
         SearchResponse<Source> response;
         try {
-            response = call("searching " + index, () -> client().search(request, Source.class));
+            response = searchAgainIfVanished("searching " + index, () -> client().search(request, Source.class));
         } catch (OpenSearchRefusedException e) {
             if (e.getCause() instanceof OpenSearchException refused && isQueryError(refused.error())) {
                 throw invalidQuery(type, query, refused.error(), e);
@@ -792,6 +807,44 @@ public final class OpenSearchIndex implements SearchIndex {
         OpenSearchRefusedException refused = new OpenSearchRefusedException(message.toString(), failures.get(0));
         failures.stream().skip(1).limit(4).forEach(refused::addSuppressed);
         throw refused;
+    }
+
+    /** Runs a read as {@link #call} does, again while it fails because its indices vanished under it. */
+    private <T> T searchAgainIfVanished(String what, Call<T> read) {
+        long deadline = System.nanoTime() + VANISHED_RETRY.toNanos();
+        long pause = 25;
+        while (true) {
+            try {
+                return call(what, read);
+            } catch (OpenSearchUnavailableException | OpenSearchRefusedException e) {
+                if (!vanished(e) || System.nanoTime() + pause * 1_000_000 > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                throw new OpenSearchUnavailableException("Interrupted while " + what, interrupted);
+            }
+            pause = Math.min(200, pause * 2);
+        }
+    }
+
+    /** Whether OpenSearch answered that the indices of the request were deleted while it ran (see {@link #search}). */
+    private static boolean vanished(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof OpenSearchException answered) {
+                return (answered.status() == 404 || answered.status() == 503)
+                        && VANISHED_TYPES.contains(answered.error().type());
+            }
+            if (t instanceof ResponseException answered) {
+                String body = String.valueOf(answered.getMessage());
+                return (answered.status() == 404 || answered.status() == 503)
+                        && VANISHED_TYPES.stream().anyMatch(type -> body.contains("\"type\":\"" + type + "\""));
+            }
+        }
+        return false;
     }
 
     @FunctionalInterface
