@@ -393,12 +393,16 @@ public final class CaptureService implements ChangeflowService {
      * offsets read are final.
      */
     private void requestFirstSnapshotIfNew(String slot) throws SQLException {
-        if (settings.get(CaptureSettings.SNAPSHOT_MODE) != CaptureSettings.SnapshotMode.INCREMENTAL
-                || !CaptureOffsets.read(bootstrap, settings.get(CaptureSettings.OFFSETS_TOPIC),
-                        DebeziumProperties.engineName(slot)).isEmpty()) {
+        if (settings.get(CaptureSettings.SNAPSHOT_MODE) != CaptureSettings.SnapshotMode.INCREMENTAL) {
             return;
         }
         try (Connection c = endpoint.connect()) {
+            // Cheap first: once requested, a failover or restart does not read the offsets topic for this.
+            if (Backfills.initialRequested(c, signalTable, slot)
+                    || !CaptureOffsets.read(bootstrap, settings.get(CaptureSettings.OFFSETS_TOPIC),
+                            DebeziumProperties.engineName(slot)).isEmpty()) {
+                return;
+            }
             if (Backfills.requestInitial(c, slot, settings.get(CaptureSettings.PUBLICATION), tables, heartbeatTable,
                     signalTable, settings.get(CaptureSettings.BACKFILL_TABLE))) {
                 LOG.info("New deployment: requested the first snapshot of {}, incremental: streaming starts at once "

@@ -252,13 +252,8 @@ public final class Backfills {
      */
     public static boolean requestInitial(Connection c, String slot, String publication, List<String> tables,
             String heartbeatTable, String signalTable, String ledger) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM " + signalTable + " WHERE id LIKE ?")) {
-            s.setString(1, INITIAL + slot + ":%");
-            try (ResultSet rs = s.executeQuery()) {
-                if (rs.next()) {
-                    return false;
-                }
-            }
+        if (initialRequested(c, signalTable, slot)) {
+            return false;
         }
         boolean publicationExists;
         try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
@@ -319,6 +314,16 @@ public final class Backfills {
             s.executeUpdate();
         }
         return true;
+    }
+
+    /** Whether the first snapshot of {@code slot} was requested (and not forgotten by a slot reset since). */
+    public static boolean initialRequested(Connection c, String signalTable, String slot) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM " + signalTable + " WHERE id LIKE ?")) {
+            s.setString(1, INITIAL + slot + ":%");
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     /** Forgets the first snapshot requested for {@code slot} (its slot was reset); returns how many rows went. */

@@ -198,6 +198,25 @@ public final class BackfillBenchmark {
         }
     }
 
+    /**
+     * {@link BenchWorld#watch}, retried for up to 30 s while the broker does not know the topics yet (they may have
+     * been created a moment ago).
+     */
+    private ChangeTopicWatch watch(String path) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                return world.watch(path);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+                        || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
     /** A watch of the path's state topics (tasks, projects); the topics must exist. */
     private ChangeTopicWatch stateWatch(Settings settings) throws Exception {
         return new ChangeTopicWatch(world.kafka.bootstrapServers(),
@@ -210,7 +229,7 @@ public final class BackfillBenchmark {
         CaptureService service = CaptureService.create(settings, registry);
         service.start();
         world.awaitSlot(path, true, Duration.ofSeconds(60));
-        try (ChangeTopicWatch watch = world.watch(path)) {
+        try (ChangeTopicWatch watch = watch(path)) {
             touchSeedTask();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (watch.countCommitted(true) < 1) {
@@ -385,7 +404,7 @@ public final class BackfillBenchmark {
         String path = pathOf(settings);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         CaptureService service = null;
-        try (ChangeTopicWatch watch = world.watch(path);
+        try (ChangeTopicWatch watch = watch(path);
                 ChangeTopicWatch state = stateOn ? stateWatch(settings) : null) {
             ThreadSampler sampler = sampler();
             CpuProfile cpu = CpuProfile.take();
@@ -519,7 +538,7 @@ public final class BackfillBenchmark {
         }
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         CaptureService service = null;
-        try (ChangeTopicWatch watch = world.watch(path)) {
+        try (ChangeTopicWatch watch = watch(path)) {
             ThreadSampler sampler = sampler();
             CpuProfile cpu = CpuProfile.take();
             long start = System.nanoTime();
@@ -550,7 +569,7 @@ public final class BackfillBenchmark {
         try {
             service = startStreaming(settings, registry);
             Thread.sleep(1000);
-            try (ChangeTopicWatch watch = world.watch(path)) {
+            try (ChangeTopicWatch watch = watch(path)) {
                 Backfills backfills = Backfills.from(settings);
                 ThreadSampler sampler = sampler();
                 CpuProfile cpu = CpuProfile.take();
@@ -822,8 +841,25 @@ public final class BackfillBenchmark {
 
         /** Assigns the topic (which must exist) from its end, and starts reading. */
         void seekToEnd() {
-            consumer.partitionsFor(topic, Duration.ofSeconds(10))
-                    .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+            // A topic created a moment ago may not be in the consumer's metadata yet: ask until it is.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (partitions.isEmpty()) {
+                var infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+                if (infos != null) {
+                    infos.forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+                }
+                if (partitions.isEmpty()) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("topic " + topic + " has no partitions after 30 s");
+                    }
+                    try {
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);
             partitions.forEach(consumer::position);
