@@ -78,7 +78,7 @@ public final class RecordConverter {
         Map<String, Object> key = record.key() instanceof Struct k ? row(k) : Map.of();
         return Optional.of(ChangeEvent.of(op, table, key, op == Op.CREATE || op == Op.READ ? null : before,
                 op == Op.DELETE ? null : after, source(source, op == Op.READ && isIncremental(source)
-                        ? readCeiling : -1L)));
+                        ? readCeiling : -1L, op == Op.READ)));
     }
 
     /** Whether {@code record} is a row read by an incremental snapshot (a backfill chunk). */
@@ -99,7 +99,7 @@ public final class RecordConverter {
         return source.schema().field("snapshot") != null && "incremental".equals(source.getString("snapshot"));
     }
 
-    private static Source source(Struct source, long ceiling) {
+    private static Source source(Struct source, long ceiling, boolean read) {
         Long given = source.getInt64("lsn");
         // Debezium gives rows read by an incremental snapshot no LSN at all: they get the ceiling (ReadVersions).
         Long lsn = given == null ? (ceiling == -1L ? null : ceiling)
@@ -109,7 +109,8 @@ public final class RecordConverter {
                 ? Instant.EPOCH.plus(source.getInt64("ts_us"), ChronoUnit.MICROS)
                 : Instant.ofEpochMilli(source.getInt64("ts_ms"));
         String snapshot = source.schema().field("snapshot") == null ? null : source.getString("snapshot");
-        boolean isSnapshot = snapshot != null && !snapshot.equals("false");
+        // Only a read is a snapshot row: Debezium may flag streamed changes too (after a restart during a snapshot).
+        boolean isSnapshot = read && snapshot != null && !snapshot.equals("false");
         return new Source(lsn == null ? 0 : lsn, txId == null ? 0 : txId, commitTs, isSnapshot);
     }
 

@@ -852,20 +852,46 @@ public final class OpenSearchIndex implements SearchIndex {
         T run() throws IOException;
     }
 
-    /** Runs a request, turning every failure into an outage or a refusal (see {@link #isOutage}). */
+    /**
+     * Runs a request, turning every failure into an outage or a refusal (see {@link #isOutage}). A request that meets
+     * an HTTP client broken for good ({@link #classify} says BROKEN) replaces the client, unless another request did
+     * already, and runs once more: so a search heals the client as a write does, even when nothing is written. A
+     * client that breaks again is left to the subscription's healer, which gives up after repeated breakage.
+     */
     private <T> T call(String what, Call<T> call) {
+        Connection used = connection;
         try {
             return call.run();
         } catch (IOException | RuntimeException e) {
-            if (e instanceof IllegalStateException && state.get() == State.CLOSED) {
-                throw new IllegalStateException("OpenSearch index is closed", e);
+            if (classify(e) != FailureKind.BROKEN) {
+                throw failure(what, e);
             }
-            if (isOutage(e)) {
-                throw new OpenSearchUnavailableException("OpenSearch " + address + " is unavailable " + what + ": "
-                        + message(e), e);
+            replaceIfStill(used);
+            try {
+                return call.run();
+            } catch (IOException | RuntimeException again) {
+                throw failure(what, again);
             }
-            throw new OpenSearchRefusedException("OpenSearch refused " + what + ": " + message(e), e);
         }
+    }
+
+    /** Replaces the client if {@code broken} is still the current one (see {@link #reopen}). */
+    private synchronized void replaceIfStill(Connection broken) {
+        if (connection == broken && state.get() == State.OPEN) {
+            reopen();
+        }
+    }
+
+    /** What a failed request is: the index closed, an outage (see {@link #isOutage}) or a refusal. */
+    private RuntimeException failure(String what, Exception e) {
+        if (e instanceof IllegalStateException && state.get() == State.CLOSED) {
+            return new IllegalStateException("OpenSearch index is closed", e);
+        }
+        if (isOutage(e)) {
+            return new OpenSearchUnavailableException("OpenSearch " + address + " is unavailable " + what + ": "
+                    + message(e), e);
+        }
+        return new OpenSearchRefusedException("OpenSearch refused " + what + ": " + message(e), e);
     }
 
     private static String message(Throwable e) {
