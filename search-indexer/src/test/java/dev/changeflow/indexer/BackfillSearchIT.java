@@ -140,9 +140,13 @@ class BackfillSearchIT {
                 }
                 Set<String> expected = original.stream().filter(id -> !deleted.contains(id))
                         .collect(Collectors.toSet());
+                // A row changed while its chunk's window was open is dropped from the chunk (DBLog): its streamed
+                // change, newer than the read would have been, carries it instead.
                 Set<String> unread = new TreeSet<>(expected);
                 unread.removeAll(readsPerRow.keySet());
-                assertThat(unread).as("backfilled rows, not deleted meanwhile, never read").isEmpty();
+                assertThat(unread).as("backfilled rows never read are rows the application changed meanwhile")
+                        .allSatisfy(id -> assertThat(table.get(id)).startsWith("w"));
+                assertThat(unread.size()).as("rows never read").isLessThan(ROWS / 100);
                 long reRead = readsPerRow.values().stream().mapToLong(n -> n - 1).sum();
                 long chunksReRead = (reRead + CHUNK - 1) / CHUNK;
                 System.out.printf("Backfill of %d tasks, SIGKILL twice (failover, then restart): %d rows read "
