@@ -117,6 +117,8 @@ class SlotResetIT {
             String gap = slots.gap(h.id);
             assertThat(gap).contains("not published").contains("no snapshot");
             List<String> log = new CopyOnWriteArrayList<>();
+            // The first capture's own first snapshot (incremental) may have read the row before the reset.
+            java.time.Instant resetAt = java.time.Instant.now();
             ReplicationSlots.Outcome outcome = slots.reset(h.id, Reset.FROM_NOW, true, false, log::add);
             assertThat(outcome.offsetsCleared()).isZero();
             assertThat(log).anyMatch(l -> l.startsWith("skipping: "));
@@ -125,7 +127,8 @@ class SlotResetIT {
             h.startCapture();
             List<Received> received = h.awaitEvents(events -> "after reset".equals(lastTitles(events)
                     .get(task.toString())), Duration.ofSeconds(60));
-            assertThat(received).as("no snapshot").noneMatch(r -> r.event().source().snapshot());
+            assertThat(received).as("no snapshot after the reset").noneMatch(r -> r.event().source().snapshot()
+                    && r.event().source().commitTs().isAfter(resetAt));
             assertThat(received).as("the change in the accepted gap is skipped")
                     .noneMatch(r -> r.event().after() != null && "in the gap".equals(r.event().after().get("title")));
         }
