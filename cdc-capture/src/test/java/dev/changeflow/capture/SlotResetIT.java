@@ -110,7 +110,9 @@ class SlotResetIT {
 
     @Test
     void resettingFromNowWithTheGapAcceptedSkipsTheSnapshotAndStreamsNewChanges() throws Exception {
-        try (CaptureHarness h = new CaptureHarness(); Connection c = h.sql()) {
+        // No first snapshot in flight: a from-now reset moves the offsets, and a backfill in them would go on.
+        try (CaptureHarness h = new CaptureHarness().with("CHANGEFLOW_CAPTURE_SNAPSHOT_MODE", "no_data");
+                Connection c = h.sql()) {
             UUID task = taskCapturedThenRetitledWhileCaptureIsStopped(h, c, "in the gap");
 
             ReplicationSlots slots = ReplicationSlots.from(Settings.of(h.settings()));
