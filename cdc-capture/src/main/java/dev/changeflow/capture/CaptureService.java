@@ -12,6 +12,7 @@ import dev.changeflow.capture.internal.ProducerSettings;
 import dev.changeflow.capture.internal.RecordConverter;
 import dev.changeflow.capture.internal.SlotMonitor;
 import dev.changeflow.capture.internal.SnapshotProgress;
+import dev.changeflow.capture.internal.BackfillPacer;
 import dev.changeflow.capture.internal.BackfillProgress;
 import dev.changeflow.capture.internal.CaptureOffsets;
 import dev.changeflow.capture.internal.ReadVersions;
@@ -111,6 +112,8 @@ public final class CaptureService implements ChangeflowService {
     private KafkaSender<String, byte[]> sender;
     private RecordConverter converter;
     private BackfillProgress backfills;
+    /** Paces backfills, or null when they are not limited. */
+    private BackfillPacer pacer;
     private CaptureMetrics metrics;
     private SlotMonitor slotMonitor;
     private LagMonitor lagMonitor;
@@ -167,6 +170,9 @@ public final class CaptureService implements ChangeflowService {
                     settings.get(CaptureSettings.SLOT)), leaseHeld);
             converter = new RecordConverter(Set.of(bare(heartbeatTable), bare(signalTable)));
             backfills = new BackfillProgress(registry, bare(signalTable));
+            pacer = BackfillPacer.of(settings.get(CaptureSettings.SNAPSHOT_MAX_ROWS_PER_SECOND), endpoint, signalTable,
+                    registry);
+            backfills.pacedBy(pacer);
             metrics = new CaptureMetrics(registry, Clock.systemUTC());
             slotMonitor = SlotMonitor.start(endpoint, settings.get(CaptureSettings.SLOT),
                     (long) settings.get(CaptureSettings.RETAINED_WAL_WARNING_MB) << 20, registry,
@@ -243,6 +249,9 @@ public final class CaptureService implements ChangeflowService {
         }
         stopEngine();
         engineThread.shutdown();
+        if (pacer != null) {
+            pacer.close();
+        }
         if (slotMonitor != null) {
             slotMonitor.close();
         }
@@ -511,6 +520,9 @@ public final class CaptureService implements ChangeflowService {
         state.set(State.FAILED);
         closing = true;
         engineThread.shutdown();
+        if (pacer != null) {
+            pacer.close();
+        }
         if (slotMonitor != null) {
             slotMonitor.close();
         }

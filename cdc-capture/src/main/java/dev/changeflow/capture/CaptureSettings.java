@@ -78,6 +78,13 @@ public final class CaptureSettings {
             "Rows read per chunk by incremental snapshots (backfills), between streamed changes; "
                     + "`changeflow snapshot start --chunk-size` overrides it for one backfill.", 2048, 1, 1_000_000);
 
+    public static final Setting<Integer> SNAPSHOT_MAX_ROWS_PER_SECOND = Setting.integer(
+            "changeflow.capture.snapshot-max-rows-per-second",
+            "Most rows per second a backfill (incremental snapshot) reads, so that streaming keeps its latency while "
+                    + "one runs: capture pauses the snapshot between chunks with Debezium's pause-snapshot and "
+                    + "resume-snapshot signals. 0 reads as fast as capture can, taking all the CPU it gets.",
+            0, 0, 10_000_000);
+
     public static final Setting<Boolean> STATE_TOPICS_ENABLED = Setting.bool("changeflow.capture.state-topics",
             "Write every change also to its table's compacted state topic (changeflow.router.state-topics), in the "
                     + "same Kafka transaction as the change topic.", true);
@@ -170,6 +177,14 @@ public final class CaptureSettings {
     public static final Setting<Integer> PRODUCER_BATCH_BYTES = Setting.integer("changeflow.capture.producer-batch-bytes",
             "Producer batch.size in bytes (at least 64 KB).", 256 * 1024, 64 * 1024, 16 * 1024 * 1024);
 
+    public static final Setting<Integer> PRODUCER_BUFFER_BYTES = Setting.integer(
+            "changeflow.capture.producer-buffer-bytes",
+            "Producer buffer.memory in bytes. A transaction of max-batch-size changes opens a batch of "
+                    + "producer-batch-bytes in most partitions of the change and state topics (120 partitions with "
+                    + "the design's counts: 30 MB at 256 KB), so Kafka's default of 32 MB made the writer wait for "
+                    + "memory; the default leaves room for four such transactions in flight.",
+            128 * 1024 * 1024, 32 * 1024 * 1024, 1 << 30);
+
     public static final Setting<Duration> STARTUP_TIMEOUT = Setting.duration("changeflow.capture.startup-timeout",
             "How long the startup checks wait for Kafka to answer before failing.", Duration.ofSeconds(15));
 
@@ -190,11 +205,11 @@ public final class CaptureSettings {
 
     /** Every setting above, in documentation order. */
     public static final List<Setting<?>> ALL = List.of(SLOT, PUBLICATION, TABLES, SNAPSHOT_MODE, SIGNAL_TABLE,
-            BACKFILL_TABLE, SNAPSHOT_CHUNK_SIZE, STATE_TOPICS_ENABLED, STATE_SEGMENT, STATE_MIN_COMPACTION_LAG,
-            STATE_DELETE_RETENTION,
+            BACKFILL_TABLE, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MAX_ROWS_PER_SECOND, STATE_TOPICS_ENABLED, STATE_SEGMENT,
+            STATE_MIN_COMPACTION_LAG, STATE_DELETE_RETENTION,
             ALLOW_PARTIAL_REPLICA_IDENTITY, OFFSETS_TOPIC, DELIVERY, TRANSACTIONAL_ID, OFFSET_FLUSH_INTERVAL, POLL_INTERVAL, MAX_BATCH_SIZE,
             MAX_QUEUE_SIZE, HEARTBEAT_INTERVAL, HEARTBEAT_QUERY, HEARTBEAT_TABLE, TOPIC_PARTITIONS, LINGER,
-            PRODUCER_BATCH_BYTES, STARTUP_TIMEOUT, SLOT_CHECK_INTERVAL, LAG_CHECK_INTERVAL,
+            PRODUCER_BATCH_BYTES, PRODUCER_BUFFER_BYTES, STARTUP_TIMEOUT, SLOT_CHECK_INTERVAL, LAG_CHECK_INTERVAL,
             RETAINED_WAL_WARNING_MB);
 
     /** The transactional id of the deployment configured by {@code settings}: {@link #TRANSACTIONAL_ID} if set. */

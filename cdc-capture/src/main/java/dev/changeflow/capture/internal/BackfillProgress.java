@@ -45,6 +45,7 @@ public final class BackfillProgress {
     private Progress bar;
     /** The chunk size the newest backfill request asked for, or 0; read by the lease thread. */
     private volatile int requestedChunkSize;
+    private BackfillPacer pacer;
 
     /** @param signalTable the bare name of the signal table */
     public BackfillProgress(MeterRegistry registry, String signalTable) {
@@ -57,18 +58,32 @@ public final class BackfillProgress {
                 .register(registry);
     }
 
+    /** Tells {@code pacer} (or nobody, if null) of the rows, windows and signals published from now on. */
+    public void pacedBy(BackfillPacer pacer) {
+        this.pacer = pacer;
+    }
+
     /** Accounts for one published (durable) batch, every record as the engine delivered it. */
     void published(List<SourceRecord> records) {
+        int read = 0;
         for (SourceRecord record : records) {
             String table = RecordConverter.tableOf(record);
             if (table == null) {
                 continue;
             }
             if (table.equals(signalTable)) {
+                if (pacer != null && read > 0) {
+                    pacer.rowsRead(read);
+                    read = 0;
+                }
                 signal(record);
             } else if (RecordConverter.isIncrementalRead(record)) {
                 read(table);
+                read++;
             }
+        }
+        if (pacer != null && read > 0) {
+            pacer.rowsRead(read);
         }
         if (!records.isEmpty() && currentTable != null && !names(records.get(records.size() - 1), currentTable)) {
             finish();
@@ -94,11 +109,22 @@ public final class BackfillProgress {
     }
 
     private void signal(SourceRecord record) {
-        if (!(record.value() instanceof Struct value) || value.getStruct("after") == null) {
+        if (!(record.value() instanceof Struct value)) {
+            return;
+        }
+        if (value.getStruct("after") == null) {
+            // Debezium closes a chunk's window by deleting its opening watermark (insert_delete).
+            Struct before = value.schema().field("before") == null ? null : value.getStruct("before");
+            if (pacer != null && before != null && String.valueOf(before.get("id")).endsWith("-open")) {
+                pacer.windowClosed();
+            }
             return;
         }
         Struct after = value.getStruct("after");
         String type = after.getString("type");
+        if (pacer != null) {
+            pacer.signal(type);
+        }
         if ("snapshot-window-open".equals(type) && currentTable != null) {
             chunks.computeIfAbsent(currentTable, t -> Counter.builder(CHUNKS).tag("table", t)
                     .description("Chunks published by incremental snapshots (backfills)").register(registry))
@@ -138,6 +164,9 @@ public final class BackfillProgress {
 
     /** Ends the display of the backfill shown, if any; idempotent. */
     void finish() {
+        if (pacer != null) {
+            pacer.finished();
+        }
         if (currentTable != null) {
             LOG.info("Backfill of {} published: {} rows", currentTable, currentRows);
         }

@@ -20,6 +20,7 @@ public final class ProducerSettings {
                 "changeflow-capture-" + settings.get(CaptureSettings.SLOT));
         config.put(ProducerConfig.LINGER_MS_CONFIG, (int) settings.get(CaptureSettings.LINGER).toMillis());
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, settings.get(CaptureSettings.PRODUCER_BATCH_BYTES));
+        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, (long) settings.get(CaptureSettings.PRODUCER_BUFFER_BYTES));
         // Idempotence keeps order with up to 5 requests in flight per connection.
         config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
         return config;
