@@ -66,10 +66,7 @@ class BackfillPacerTest {
 
     @Test
     void aPausedBackfillIsResumedWhenTheScheduleCatchesUp() throws Exception {
-        pacer.rowsRead(500);
-        drain();
-        pacer.signal(BackfillPacer.PAUSE);
-        pacer.windowClosed();
+        pauseAfter(500);
         drain();
         assertThat(written).containsExactly(BackfillPacer.PAUSE);
         // 500 rows at 1,000 per second are due within half a second: the resume is scheduled for then.
@@ -85,10 +82,7 @@ class BackfillPacerTest {
 
     @Test
     void aStopRequestedWhilePausedResumesAtOnceSoDebeziumSeesIt() throws Exception {
-        pacer.rowsRead(100_000);
-        drain();
-        pacer.signal(BackfillPacer.PAUSE);
-        pacer.windowClosed();
+        pauseAfter(100_000);
         pacer.signal("stop-snapshot");
         awaitWritten(2, 2_000);
         assertThat(written).containsExactly(BackfillPacer.PAUSE, BackfillPacer.RESUME);
@@ -127,6 +121,15 @@ class BackfillPacerTest {
         pacer.rowsRead(50);
         drain();
         assertThat(written).as("a new backfill starts a new schedule").containsExactly(BackfillPacer.PAUSE);
+    }
+
+    /** Publishes {@code rows} rows at once, then the pause record and a window's close: the backfill is paused. */
+    private void pauseAfter(int rows) throws Exception {
+        pacer.rowsRead(rows);
+        drain();
+        pacer.signal(BackfillPacer.PAUSE);
+        pacer.windowClosed();
+        assertThat(pacer.state()).isEqualTo(State.PAUSED);
     }
 
     /** Waits until the pacer's thread has run what was handed to it so far. */
