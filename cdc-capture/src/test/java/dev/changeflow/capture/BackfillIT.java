@@ -112,16 +112,26 @@ class BackfillIT {
             Backfills backfills = Backfills.from(Settings.of(h.settings()));
             long started = System.nanoTime();
             backfills.start("tasks", Optional.empty(), OptionalInt.empty());
-            Set<String> streamed = new java.util.HashSet<>();
+            Set<String> streamed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            var writer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            Duration took;
             try (Connection c = h.sql()) {
-                while (backfills.status().get(0).state() != BackfillStatus.State.DONE) {
-                    assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the backfill is done")
-                            .isLessThan(Duration.ofSeconds(90));
-                    streamed.add(Rows.task(c, project, "streamed meanwhile", null).toString());
-                    Thread.sleep(100);
-                }
+                // The application goes on writing, ten inserts a second, while the backfill is paced.
+                writer.scheduleAtFixedRate(() -> {
+                    try {
+                        streamed.add(Rows.task(c, project, "streamed meanwhile", null).toString());
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, 0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                await("the backfill is done").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> backfills.status().get(0).state() == BackfillStatus.State.DONE);
+                took = Duration.ofNanos(System.nanoTime() - started);
+                writer.shutdown();
+                assertThat(writer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            } finally {
+                writer.shutdownNow();
             }
-            Duration took = Duration.ofNanos(System.nanoTime() - started);
 
             List<Received> received = h.awaitEvents(events -> reads(events, "tasks").containsAll(existing)
                     && events.stream().filter(r -> r.event().op() == Op.CREATE)

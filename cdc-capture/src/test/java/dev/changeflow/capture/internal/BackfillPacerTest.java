@@ -1,9 +1,11 @@
 package dev.changeflow.capture.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.changeflow.capture.internal.BackfillPacer.State;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -95,8 +97,8 @@ class BackfillPacerTest {
         pacer.signal(BackfillPacer.PAUSE);
         postgresDown.set(true);
         pacer.windowClosed();
-        Thread.sleep(300);
-        assertThat(written).containsExactly(BackfillPacer.PAUSE);
+        await("no resume while Postgres is down").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> written.equals(List.of(BackfillPacer.PAUSE)));
         postgresDown.set(false);
         awaitWritten(2, 3_000);
         assertThat(written).containsExactly(BackfillPacer.PAUSE, BackfillPacer.RESUME);
@@ -137,10 +139,8 @@ class BackfillPacerTest {
         executor.submit(() -> { }).get(5, TimeUnit.SECONDS);
     }
 
-    private void awaitWritten(int count, long millis) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + millis;
-        while (written.size() < count && System.currentTimeMillis() < deadline) {
-            Thread.sleep(10);
-        }
+    private void awaitWritten(int count, long millis) {
+        await(count + " signals written").atMost(Duration.ofMillis(millis)).pollInterval(Duration.ofMillis(10))
+                .until(() -> written.size() >= count);
     }
 }
