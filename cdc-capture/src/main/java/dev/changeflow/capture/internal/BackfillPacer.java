@@ -1,6 +1,8 @@
 package dev.changeflow.capture.internal;
 
 import dev.changeflow.db.PostgresEndpoint;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -11,8 +13,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,12 +79,11 @@ public final class BackfillPacer implements AutoCloseable {
     private State state = State.RUNNING;
     /** When the next row read is due, in {@link #clock} nanos; 0 before the first row of a backfill. */
     private long due;
+    private final Counter pauses;
     private ScheduledFuture<?> resume;
-    private long pauses;
-    private Counter pauseCounter;
 
     BackfillPacer(int maxRowsPerSecond, SignalWriter writer, LongSupplier clock,
-            ScheduledExecutorService executor) {
+            ScheduledExecutorService executor, MeterRegistry registry) {
         if (maxRowsPerSecond <= 0) {
             throw new IllegalArgumentException("maxRowsPerSecond must be positive: " + maxRowsPerSecond);
         }
@@ -92,6 +91,8 @@ public final class BackfillPacer implements AutoCloseable {
         this.writer = writer;
         this.clock = clock;
         this.executor = executor;
+        this.pauses = Counter.builder(PAUSES).description("Pauses of backfills by the pacer (between chunks)")
+                .register(registry);
     }
 
     /**
@@ -116,13 +117,7 @@ public final class BackfillPacer implements AutoCloseable {
                 s.setString(2, type);
                 s.executeUpdate();
             }
-        }, System::nanoTime, executor).countingPausesIn(registry);
-    }
-
-    private BackfillPacer countingPausesIn(MeterRegistry registry) {
-        this.pauseCounter = Counter.builder(PAUSES).description("Pauses of backfills by the pacer (between chunks)")
-                .register(registry);
-        return this;
+        }, System::nanoTime, executor, registry);
     }
 
     /** {@code n} rows of a backfill were published. */
@@ -132,10 +127,7 @@ public final class BackfillPacer implements AutoCloseable {
         due = Math.max(due == 0 ? now : due, now - AHEAD.toNanos()) + n * nanosPerRow;
         if (state == State.RUNNING && due - now > AHEAD.toNanos()) {
             state = State.PAUSE_SENT;
-            pauses++;
-            if (pauseCounter != null) {
-                pauseCounter.increment();
-            }
+            pauses.increment();
             executor.execute(() -> send(PAUSE));
         }
     }
@@ -170,8 +162,8 @@ public final class BackfillPacer implements AutoCloseable {
     }
 
     /** How many times the pacer paused a backfill. */
-    synchronized long pauses() {
-        return pauses;
+    long pauses() {
+        return (long) pauses.count();
     }
 
     synchronized State state() {

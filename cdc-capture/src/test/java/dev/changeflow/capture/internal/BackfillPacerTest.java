@@ -26,7 +26,7 @@ class BackfillPacerTest {
             throw new SQLException("Connection refused");
         }
         written.add(type);
-    }, now::get, executor);
+    }, now::get, executor, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
 
     @AfterEach
     void close() {
