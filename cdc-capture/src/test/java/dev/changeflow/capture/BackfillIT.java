@@ -98,7 +98,9 @@ class BackfillIT {
         int rows = 3_000;
         int perSecond = 1_000;
         try (CaptureHarness h = new CaptureHarness().with("CHANGEFLOW_CAPTURE_SNAPSHOT_MODE", "no_data")
-                .with("CHANGEFLOW_CAPTURE_SNAPSHOT_CHUNK_SIZE", "200")
+                // A chunk is worth half a second at the pace, far more than the 100 ms the pacer lets rows run
+                // ahead: every chunk brings a pause, however slowly this machine reads it.
+                .with("CHANGEFLOW_CAPTURE_SNAPSHOT_CHUNK_SIZE", "500")
                 .with("CHANGEFLOW_CAPTURE_SNAPSHOT_MAX_ROWS_PER_SECOND", Integer.toString(perSecond))) {
             UUID project;
             Set<String> existing;
