@@ -4,7 +4,6 @@ import dev.changeflow.db.PostgresEndpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.UUID;
@@ -36,8 +35,9 @@ import org.slf4j.LoggerFactory;
  *       (Debezium looks at a stop request only when it reads a chunk).</li>
  * </ul>
  * A pause lives in Debezium's memory only, so a capture that restarts (or a standby that takes over) resumes the
- * backfill at once; the new pacer starts a new schedule. A signal that cannot be written (Postgres unreachable) is
- * retried every second; a backfill never stays paused behind a failed resume for longer than that.
+ * backfill at once; the new pacer starts a new schedule. A resume that cannot be written (Postgres unreachable) is
+ * retried every second, so a backfill never stays paused behind a failed resume for longer than that; a pause that
+ * cannot be written leaves the backfill running, to be paused again at the next rows ahead of the schedule.
  *
  * <p>{@link #rowsRead}, {@link #windowClosed}, {@link #signal} and {@link #finished} are called by the engine's
  * thread; the signals are written by the pacer's own thread. Both hold the pacer's lock.
@@ -76,10 +76,10 @@ public final class BackfillPacer implements AutoCloseable {
     private final SignalWriter writer;
     private final LongSupplier clock;
     private final ScheduledExecutorService executor;
+    private final Counter pauses;
     private State state = State.RUNNING;
     /** When the next row read is due, in {@link #clock} nanos; 0 before the first row of a backfill. */
     private long due;
-    private final Counter pauses;
     private ScheduledFuture<?> resume;
 
     BackfillPacer(int maxRowsPerSecond, SignalWriter writer, LongSupplier clock,
@@ -110,12 +110,8 @@ public final class BackfillPacer implements AutoCloseable {
             return t;
         });
         return new BackfillPacer(maxRowsPerSecond, (id, type) -> {
-            try (Connection c = postgres.connect();
-                    PreparedStatement s = c.prepareStatement("INSERT INTO " + signalTable
-                            + " (id, type, data) VALUES (?, ?, NULL)")) {
-                s.setString(1, id);
-                s.setString(2, type);
-                s.executeUpdate();
+            try (Connection c = postgres.connect()) {
+                SignalTable.insert(c, signalTable, id, type, null);
             }
         }, System::nanoTime, executor, registry);
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.changeflow.capture.CaptureSettings;
+import dev.changeflow.capture.internal.SignalTable;
 import dev.changeflow.capture.internal.CaptureOffsets;
 import dev.changeflow.capture.internal.DebeziumProperties;
 import dev.changeflow.config.ConnectionSettings;
@@ -300,7 +301,7 @@ public final class Backfills {
         c.setAutoCommit(false);
         try {
             insertLedger(c, ledger, id, String.join(",", tables), null, 0, estimate);
-            insertSignal(c, signalTable, id, "execute-snapshot", executeData(tables, null, estimate, 0));
+            SignalTable.insert(c, signalTable, id, "execute-snapshot", executeData(tables, null, estimate, 0));
             c.commit();
         } catch (SQLException | RuntimeException e) {
             c.rollback();
@@ -531,18 +532,7 @@ public final class Backfills {
     }
 
     private void signal(Connection c, String id, String type, String data) throws SQLException {
-        insertSignal(c, signalTable, id, type, data);
-    }
-
-    private static void insertSignal(Connection c, String signalTable, String id, String type, String data)
-            throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("INSERT INTO " + signalTable
-                + " (id, type, data) VALUES (?, ?, ?)")) {
-            s.setString(1, id);
-            s.setString(2, type);
-            s.setString(3, data);
-            s.executeUpdate();
-        }
+        SignalTable.insert(c, signalTable, id, type, data);
     }
 
     private void markRequested(Connection c, String id) throws SQLException {
