@@ -16,6 +16,13 @@ import dev.changeflow.capture.internal.BackfillPacer;
 import dev.changeflow.capture.internal.BackfillProgress;
 import dev.changeflow.capture.internal.CaptureOffsets;
 import dev.changeflow.capture.internal.ReadVersions;
+import dev.changeflow.capture.internal.RowSchemaTracker;
+import dev.changeflow.capture.internal.RowSchemaVersions;
+import dev.changeflow.capture.internal.TopicConsumers;
+import dev.changeflow.capture.schema.RegistrySchemaStore;
+import dev.changeflow.capture.schema.SchemaAdminRoutes;
+import dev.changeflow.capture.schema.SchemaStore;
+import dev.changeflow.capture.schema.SchemaTopicStore;
 import dev.changeflow.capture.snapshot.BackfillAdminRoutes;
 import dev.changeflow.capture.snapshot.Backfills;
 import dev.changeflow.router.StateTopics;
@@ -29,6 +36,7 @@ import dev.changeflow.db.PostgresEndpoint;
 import dev.changeflow.router.TopicRouter;
 import dev.changeflow.capture.slot.SlotAdminRoutes;
 import dev.changeflow.router.ops.LagMonitor;
+import dev.changeflow.router.RowSchemaRef;
 import dev.changeflow.router.service.AdminRoute;
 import dev.changeflow.router.service.ChangeflowService;
 import io.debezium.engine.DebeziumEngine;
@@ -204,6 +212,7 @@ public final class CaptureService implements ChangeflowService {
     public List<AdminRoute> adminRoutes() {
         List<AdminRoute> routes = new ArrayList<>(SlotAdminRoutes.of(settings));
         routes.addAll(BackfillAdminRoutes.of(settings));
+        routes.addAll(SchemaAdminRoutes.of(settings));
         return routes;
     }
 
@@ -350,6 +359,7 @@ public final class CaptureService implements ChangeflowService {
                 describe(delivery));
         try {
             requestFirstSnapshotIfNew(slot);
+            requestSnapshotsOfNewTables();
             int chunkSize = settings.get(CaptureSettings.SNAPSHOT_CHUNK_SIZE);
             CompletableFuture<Void> engineStopped = startEngine(writer, chunkSize);
             boolean lost = false;
@@ -420,6 +430,49 @@ public final class CaptureService implements ChangeflowService {
         }
     }
 
+    /**
+     * In snapshot mode {@code incremental}, requests a backfill of every configured table that the publication does
+     * not publish yet: a table added to {@link CaptureSettings#TABLES} since the last start. Debezium adds it to the
+     * publication when the engine starts (filtered mode); its existing rows come from the backfill, its changes from
+     * the stream. Nothing to do on a first start, whose first snapshot covers every table.
+     */
+    private void requestSnapshotsOfNewTables() throws SQLException {
+        if (settings.get(CaptureSettings.SNAPSHOT_MODE) != CaptureSettings.SnapshotMode.INCREMENTAL) {
+            return;
+        }
+        Set<String> published = new java.util.HashSet<>();
+        boolean exists;
+        try (Connection c = endpoint.connect();
+                var s = c.prepareStatement("SELECT p.pubname, t.schemaname || '.' || t.tablename FROM pg_publication p "
+                        + "LEFT JOIN pg_publication_tables t ON t.pubname = p.pubname WHERE p.pubname = ?")) {
+            s.setString(1, settings.get(CaptureSettings.PUBLICATION));
+            try (var rs = s.executeQuery()) {
+                exists = false;
+                while (rs.next()) {
+                    exists = true;
+                    if (rs.getString(2) != null) {
+                        published.add(rs.getString(2));
+                    }
+                }
+            }
+        }
+        if (!exists) {
+            return;
+        }
+        for (String table : tables) {
+            String qualified = table.contains(".") ? table : "public." + table;
+            if (published.contains(qualified)) {
+                continue;
+            }
+            try {
+                Backfills.from(settings).start(table, java.util.Optional.empty(), java.util.OptionalInt.empty());
+                LOG.info("Table {} is newly captured: requested a backfill of its existing rows", qualified);
+            } catch (dev.changeflow.capture.snapshot.BackfillRefusedException e) {
+                LOG.info("Table {} is newly captured; no backfill requested: {}", qualified, e.getMessage());
+            }
+        }
+    }
+
     /** {@code exactly once} or {@code at least once}, for the log. */
     private static String describe(CaptureSettings.Delivery delivery) {
         return delivery.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
@@ -435,21 +488,50 @@ public final class CaptureService implements ChangeflowService {
     }
 
     /** Starts a new engine on the engine thread; the future completes when it stops (exceptionally if it failed). */
-    private CompletableFuture<Void> startEngine(BatchWriter writer, int chunkSize) {
+    private CompletableFuture<Void> startEngine(BatchWriter writer, int chunkSize) throws InterruptedException {
         CompletableFuture<Void> stopped = new CompletableFuture<>();
         stopRequested = false;
         ReadVersions readVersions = new ReadVersions(endpoint, settings.get(CaptureSettings.SLOT));
-        stopped.whenComplete((ok, error) -> readVersions.close());
+        RowSchemaTracker rowSchemas = rowSchemaTracker();
+        stopped.whenComplete((ok, error) -> {
+            readVersions.close();
+            if (rowSchemas != null) {
+                rowSchemas.close();
+            }
+        });
         engine = DebeziumEngine.create(ChangeEventFormat.of(io.debezium.embedded.Connect.class))
                 .using(DebeziumProperties.of(settings, endpoint, bootstrap, tables, heartbeatTable, chunkSize))
                 .notifying(new KafkaBatchPublisher(writer, converter, router, metrics,
                         new SnapshotProgress(endpoint, tables, registry),
                         settings.get(CaptureSettings.STATE_TOPICS_ENABLED) ? StateTopics.fromSettings(settings) : null,
-                        readVersions, backfills))
+                        readVersions, backfills, rowSchemas))
                 .using((success, message, error) -> onEngineStopped(success, message, error, stopped))
                 .build();
         engineThread.execute(engine);
         return stopped;
+    }
+
+    /**
+     * The row schema versions of this engine run (loaded now from the schema topic or registry), or null if
+     * {@link CaptureSettings#ROW_SCHEMAS} is off.
+     */
+    private RowSchemaTracker rowSchemaTracker() throws InterruptedException {
+        if (!settings.get(CaptureSettings.ROW_SCHEMAS)) {
+            return null;
+        }
+        SchemaStore store = settings.find(CaptureSettings.SCHEMA_REGISTRY_URL)
+                .<SchemaStore>map(RegistrySchemaStore::new)
+                .orElseGet(() -> new SchemaTopicStore(bootstrap, settings.get(CaptureSettings.SCHEMA_TOPIC)));
+        List<String> subjects = tables.stream().map(t -> RowSchemaRef.subjectOf(router.topicFor(bare(t)))).toList();
+        try {
+            RowSchemaVersions versions = new RowSchemaVersions(store, subjects,
+                    table -> CaptureSettings.compatibility(settings, table), registry,
+                    new TopicConsumers(bootstrap));
+            return new RowSchemaTracker(versions, endpoint, store);
+        } catch (InterruptedException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
     }
 
     /** Closes the running engine, if any, and waits until it stopped and committed its offsets. */

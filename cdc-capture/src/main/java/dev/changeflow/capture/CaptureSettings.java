@@ -2,10 +2,13 @@ package dev.changeflow.capture;
 
 import dev.changeflow.config.Setting;
 import dev.changeflow.config.Settings;
+import dev.changeflow.router.schema.CompatibilityMode;
 import dev.changeflow.router.topics.TopicSettings;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Every setting of the capture process, declared once with its description, default and validation. The server
@@ -203,6 +206,31 @@ public final class CaptureSettings {
                     + "that Postgres would otherwise recycle, and the disk fills if it keeps growing.",
             1024, 1, 100_000_000);
 
+    public static final Setting<Boolean> ROW_SCHEMAS = Setting.bool("changeflow.capture.row-schemas",
+            "Register a versioned JSON Schema of each captured table's rows (derived from the Postgres catalog) and "
+                    + "name its version in every event (rowSchema). Off: events carry no rowSchema.",
+            true);
+
+    public static final Setting<URI> SCHEMA_REGISTRY_URL = Setting.uri("changeflow.capture.schema-registry-url",
+            "Base URL of a schema registry speaking the Confluent Schema Registry API (Confluent, Karapace, Apicurio "
+                    + "at /apis/ccompat/v7), where row schemas are registered under <topic>-value. Unset: they are "
+                    + "kept in the schema topic and served at GET /schemas/... on the operations endpoint.",
+            "http", "https");
+
+    public static final Setting<String> SCHEMA_TOPIC = Setting.string("changeflow.capture.schema-topic",
+            "Compacted Kafka topic holding the row schema versions when no schema registry is configured.",
+            "changeflow.capture-schemas");
+
+    public static final Setting<String> SCHEMA_COMPATIBILITY = Setting.string(
+            "changeflow.capture.schema-compatibility",
+            "Compatibility mode of each table's row schema, with the Confluent Schema Registry's meaning: a mode for "
+                    + "every table, then table=mode overrides, such as BACKWARD,projects=FULL. A change that breaks "
+                    + "it is published anyway under a new version, and flagged (meter, alert, log line).",
+            "BACKWARD")
+            .withValidation("a mode, or table=mode pairs, comma-separated; modes: BACKWARD, FORWARD, FULL, NONE",
+                    v -> Arrays.stream(v.split(",")).map(String::trim).allMatch(p -> p.matches(
+                            "(?i)([a-z_][a-z0-9_]*=)?(BACKWARD|FORWARD|FULL|NONE)")));
+
     /** Every setting above, in documentation order. */
     public static final List<Setting<?>> ALL = List.of(SLOT, PUBLICATION, TABLES, SNAPSHOT_MODE, SIGNAL_TABLE,
             BACKFILL_TABLE, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MAX_ROWS_PER_SECOND, STATE_TOPICS_ENABLED, STATE_SEGMENT,
@@ -210,7 +238,23 @@ public final class CaptureSettings {
             ALLOW_PARTIAL_REPLICA_IDENTITY, OFFSETS_TOPIC, DELIVERY, TRANSACTIONAL_ID, OFFSET_FLUSH_INTERVAL, POLL_INTERVAL, MAX_BATCH_SIZE,
             MAX_QUEUE_SIZE, HEARTBEAT_INTERVAL, HEARTBEAT_QUERY, HEARTBEAT_TABLE, TOPIC_PARTITIONS, LINGER,
             PRODUCER_BATCH_BYTES, PRODUCER_BUFFER_BYTES, STARTUP_TIMEOUT, SLOT_CHECK_INTERVAL, LAG_CHECK_INTERVAL,
-            RETAINED_WAL_WARNING_MB);
+            RETAINED_WAL_WARNING_MB, ROW_SCHEMAS, SCHEMA_REGISTRY_URL, SCHEMA_TOPIC, SCHEMA_COMPATIBILITY);
+
+    /** The compatibility mode of {@code table} (bare name) under {@link #SCHEMA_COMPATIBILITY}. */
+    public static CompatibilityMode compatibility(Settings settings, String table) {
+        CompatibilityMode mode = CompatibilityMode.BACKWARD;
+        for (String part : settings.get(SCHEMA_COMPATIBILITY).split(",")) {
+            String p = part.trim();
+            int eq = p.indexOf('=');
+            if (eq < 0) {
+                mode = CompatibilityMode.valueOf(p.toUpperCase(Locale.ROOT));
+            } else if (p.substring(0, eq).equals(table)) {
+                return CompatibilityMode.valueOf(
+                        p.substring(eq + 1).toUpperCase(Locale.ROOT));
+            }
+        }
+        return mode;
+    }
 
     /** The transactional id of the deployment configured by {@code settings}: {@link #TRANSACTIONAL_ID} if set. */
     public static String transactionalId(Settings settings) {

@@ -20,7 +20,10 @@ public final class CaptureTopics {
     private CaptureTopics() {
     }
 
-    /** One change topic per captured table, its state topic (unless state topics are off), then the offsets topic. */
+    /**
+     * One change topic per captured table, its state topic (unless state topics are off), the offsets topic, then the
+     * schema topic (when row schemas are on and no registry is configured).
+     */
     public static List<TopicSpec> specs(Settings settings) {
         int rf = settings.get(CaptureSettings.REPLICATION_FACTOR);
         int minIsr = settings.get(CaptureSettings.MIN_INSYNC_REPLICAS);
@@ -34,6 +37,10 @@ public final class CaptureTopics {
                     settings.get(CaptureSettings.STATE_DELETE_RETENTION))));
         }
         specs.add(TopicSpec.offsetsTopic(settings.get(CaptureSettings.OFFSETS_TOPIC), rf, minIsr));
+        if (settings.get(CaptureSettings.ROW_SCHEMAS) && settings.find(CaptureSettings.SCHEMA_REGISTRY_URL).isEmpty()) {
+            // Compacted, one partition, like the offsets topic: one record per version, read whole at startup.
+            specs.add(TopicSpec.offsetsTopic(settings.get(CaptureSettings.SCHEMA_TOPIC), rf, minIsr));
+        }
         return specs;
     }
 

@@ -62,6 +62,7 @@ final class CaptureHarness implements AutoCloseable {
         settings.put("CHANGEFLOW_CAPTURE_SLOT", id);
         settings.put("CHANGEFLOW_CAPTURE_PUBLICATION", id + "_pub");
         settings.put("CHANGEFLOW_CAPTURE_OFFSETS_TOPIC", id + ".offsets");
+        settings.put("CHANGEFLOW_CAPTURE_SCHEMA_TOPIC", id + ".schemas");
         settings.put("CHANGEFLOW_ROUTER_TOPIC_REPLACEMENT", id + ".$1-changes");
         settings.put("CHANGEFLOW_ROUTER_STATE_TOPICS", "tasks=" + id + ".task.state,projects=" + id + ".project.state");
         settings.put("CHANGEFLOW_TOPICS_PARTITIONS", "tasks=8,projects=4");

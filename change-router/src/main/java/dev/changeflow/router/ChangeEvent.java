@@ -36,9 +36,11 @@ import java.util.stream.Collectors;
  *     {@link Op#DELETE}; null for an {@link Op#UPDATE} only when the table lacks full replica identity
  * @param after the whole row after the change: null for {@link Op#DELETE}, never null otherwise
  * @param source where the change comes from in Postgres; never null
+ * @param rowSchema the version of the table's row shape the event was written with (see {@link RowSchemaRef}), or
+ *     null when capture registers no row schemas or the event predates them; an optional field of version 1
  */
 public record ChangeEvent(int schemaVersion, String eventId, Op op, String table, Map<String, Object> key,
-        Map<String, Object> before, Map<String, Object> after, Source source) {
+        Map<String, Object> before, Map<String, Object> after, Source source, RowSchemaRef rowSchema) {
 
     /** The version of the contract this class describes. */
     public static final int SCHEMA_VERSION = 1;
@@ -86,6 +88,17 @@ public record ChangeEvent(int schemaVersion, String eventId, Op op, String table
                 require(before != null, what + " needs a before image");
             }
         }
+    }
+
+    /** An event without {@link #rowSchema()}. */
+    public ChangeEvent(int schemaVersion, String eventId, Op op, String table, Map<String, Object> key,
+            Map<String, Object> before, Map<String, Object> after, Source source) {
+        this(schemaVersion, eventId, op, table, key, before, after, source, null);
+    }
+
+    /** This event, naming {@code rowSchema} as the version of its table's shape it was written with. */
+    public ChangeEvent withRowSchema(RowSchemaRef rowSchema) {
+        return new ChangeEvent(schemaVersion, eventId, op, table, key, before, after, source, rowSchema);
     }
 
     private static void require(boolean condition, String problem) {

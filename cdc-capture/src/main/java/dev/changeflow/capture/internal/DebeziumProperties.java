@@ -67,6 +67,9 @@ public final class DebeziumProperties {
         p.setProperty("incremental.snapshot.watermarking.strategy", "insert_delete");
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("decimal.handling.mode", "precise");
+        // Each column's Postgres type, length and scale in its Connect schema: the row schema of a record whose shape
+        // the catalog no longer has (RowSchemaTracker).
+        p.setProperty("column.propagate.source.type", ".*");
 
         p.setProperty("heartbeat.interval.ms", Long.toString(settings.get(CaptureSettings.HEARTBEAT_INTERVAL).toMillis()));
         p.setProperty("heartbeat.action.query", settings.get(CaptureSettings.HEARTBEAT_QUERY));

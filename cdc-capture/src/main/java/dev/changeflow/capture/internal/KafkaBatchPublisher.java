@@ -37,23 +37,25 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
     private final StateTopics stateTopics;
     private final ReadVersions readVersions;
     private final BackfillProgress backfills;
+    private final RowSchemaTracker rowSchemas;
     /** The batch handed to Kafka last and not yet settled; touched by the engine's thread only. */
     private InFlight inFlight;
 
     /** A publisher without state topics or backfills (benchmarks of the change topics alone). */
     public KafkaBatchPublisher(BatchWriter writer, RecordConverter converter, TopicRouter router,
             CaptureMetrics metrics, SnapshotProgress snapshot) {
-        this(writer, converter, router, metrics, snapshot, null, null, null);
+        this(writer, converter, router, metrics, snapshot, null, null, null, null);
     }
 
     /**
      * @param stateTopics where each change's state record goes, or null to write none
      * @param readVersions the version of rows read by backfills, or null if there are none
      * @param backfills follows the backfills published, or null
+     * @param rowSchemas names each event's row schema version, or null for events without one
      */
     public KafkaBatchPublisher(BatchWriter writer, RecordConverter converter, TopicRouter router,
             CaptureMetrics metrics, SnapshotProgress snapshot, StateTopics stateTopics, ReadVersions readVersions,
-            BackfillProgress backfills) {
+            BackfillProgress backfills, RowSchemaTracker rowSchemas) {
         this.writer = writer;
         this.converter = converter;
         this.router = router;
@@ -62,6 +64,7 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
         this.stateTopics = stateTopics;
         this.readVersions = readVersions;
         this.backfills = backfills;
+        this.rowSchemas = rowSchemas;
     }
 
     @Override
@@ -79,6 +82,9 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
             Optional<ChangeEvent> event = converter.convert(record.record(), readCeiling);
             if (event.isPresent()) {
                 ChangeEvent e = event.get();
+                if (rowSchemas != null) {
+                    e = e.withRowSchema(rowSchemas.refFor(record.record(), router.topicFor(e.table())));
+                }
                 events.add(e);
                 if (e.source().snapshot() && !RecordConverter.isIncrementalRead(record.record())) {
                     blockingSnapshot.add(e);

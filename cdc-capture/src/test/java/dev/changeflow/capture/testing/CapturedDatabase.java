@@ -71,6 +71,7 @@ public final class CapturedDatabase implements AutoCloseable {
         captureSettings.put("CHANGEFLOW_CAPTURE_SLOT", id);
         captureSettings.put("CHANGEFLOW_CAPTURE_PUBLICATION", id + "_pub");
         captureSettings.put("CHANGEFLOW_CAPTURE_OFFSETS_TOPIC", id + ".offsets");
+        captureSettings.put("CHANGEFLOW_CAPTURE_SCHEMA_TOPIC", id + ".schemas");
         captureSettings.put("CHANGEFLOW_TOPICS_PARTITIONS", "tasks=8,projects=4");
         captureSettings.put("CHANGEFLOW_TOPICS_REPLICATION_FACTOR", "1");
         captureSettings.put("CHANGEFLOW_TOPICS_MIN_INSYNC_REPLICAS", "1");

@@ -1,8 +1,10 @@
 package dev.changeflow.router.internal;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.Op;
+import dev.changeflow.router.RowSchemaRef;
 import dev.changeflow.router.Source;
 import java.math.BigInteger;
 import java.time.Instant;
@@ -19,9 +21,10 @@ import java.util.stream.Collectors;
  * that a missing field reads as null and {@link #toEvent()} can name it. Unknown fields are ignored by the mapper,
  * so a reader of version 1 accepts fields added later within version 1.
  */
-@JsonPropertyOrder({"schemaVersion", "eventId", "op", "table", "key", "before", "after", "source"})
+@JsonPropertyOrder({"schemaVersion", "eventId", "op", "table", "key", "before", "after", "source", "rowSchema"})
 public record EventJson(Integer schemaVersion, String eventId, String op, String table, Map<String, Object> key,
-        Map<String, Object> before, Map<String, Object> after, SourceJson source) {
+        Map<String, Object> before, Map<String, Object> after, SourceJson source,
+        @JsonInclude(JsonInclude.Include.NON_NULL) RowSchemaJson rowSchema) {
 
     /** {@code commitTs}: UTC, always six fraction digits, as Postgres keeps microseconds. */
     private static final DateTimeFormatter COMMIT_TS =
@@ -50,13 +53,25 @@ public record EventJson(Integer schemaVersion, String eventId, String op, String
         }
     }
 
+    /** The JSON shape of {@link RowSchemaRef}. */
+    @JsonPropertyOrder({"subject", "version", "id"})
+    public record RowSchemaJson(String subject, Integer version, Integer id) {
+
+        RowSchemaRef toRef() {
+            return new RowSchemaRef(required(subject, "rowSchema.subject"), required(version, "rowSchema.version"),
+                    required(id, "rowSchema.id"));
+        }
+    }
+
     /** The JSON shape of {@code event}. */
     public static EventJson of(ChangeEvent event) {
         Source source = event.source();
         return new EventJson(event.schemaVersion(), event.eventId(), event.op().jsonName(), event.table(),
                 event.key(), event.before(), event.after(),
                 new SourceJson(new BigInteger(Long.toUnsignedString(source.lsn())), source.txId(),
-                        COMMIT_TS.format(source.commitTs()), source.snapshot()));
+                        COMMIT_TS.format(source.commitTs()), source.snapshot()),
+                event.rowSchema() == null ? null : new RowSchemaJson(event.rowSchema().subject(),
+                        event.rowSchema().version(), event.rowSchema().id()));
     }
 
     /**
@@ -68,7 +83,7 @@ public record EventJson(Integer schemaVersion, String eventId, String op, String
     public ChangeEvent toEvent() {
         return new ChangeEvent(required(schemaVersion, "schemaVersion"), required(eventId, "eventId"),
                 op(required(op, "op")), required(table, "table"), required(key, "key"), before, after,
-                required(source, "source").toSource());
+                required(source, "source").toSource(), rowSchema == null ? null : rowSchema.toRef());
     }
 
     private static Op op(String name) {
