@@ -9,9 +9,10 @@ import dev.changeflow.invalidator.internal.InvalidationRules;
 import dev.changeflow.invalidator.internal.InvalidatorMetrics;
 import dev.changeflow.invalidator.internal.RedisConnector;
 import dev.changeflow.invalidator.internal.RedisUnlinker;
-import dev.changeflow.invalidator.internal.RulesFile;
 import dev.changeflow.invalidator.internal.RulesFile.InvalidRulesException;
+import dev.changeflow.invalidator.internal.RulesRevalidator;
 import dev.changeflow.invalidator.internal.RulesValidator;
+import dev.changeflow.invalidator.internal.TableShapes;
 import dev.changeflow.invalidator.internal.TopicSelection;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.TopicRouter;
@@ -22,14 +23,15 @@ import dev.changeflow.router.subscription.SubscriptionOptions;
 import io.lettuce.core.RedisException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +49,16 @@ import org.slf4j.LoggerFactory;
  * succeeded. While Redis is unreachable or not answering, batches are retried without limit and nothing is
  * dead-lettered; the group's lag grows and drains once Redis is back.
  *
- * <p>Meters: {@code changeflow.invalidator.keys.requested}, {@code changeflow.invalidator.keys.unlinked} and the
+ * <p>Tables may change shape while it runs (a migration adds, drops or renames a column). Whenever the columns of a
+ * table's rows change, its rules are checked again: a key template that names a column the rows no longer have
+ * yields no key and is reported (the gauge {@code changeflow.invalidator.rules.broken{table,template}} at 1, a WARN
+ * line), until the column is back (gauge 0, an INFO line) or the rules are fixed and the service restarted. The
+ * table's other templates keep their keys; no event fails for it.
+ *
+ * <p>Meters: {@code changeflow.invalidator.keys.requested}, {@code changeflow.invalidator.keys.unlinked}, the
  * timer {@code changeflow.invalidator.commit.to.invalidated} (from a change's commit in Postgres to the end of the
- * UNLINK of its keys), besides the subscription's own {@code changeflow.subscription.*}. Thread-safe.
+ * UNLINK of its keys) and the gauges {@code changeflow.invalidator.rules.broken}, besides the subscription's own
+ * {@code changeflow.subscription.*}. Thread-safe.
  */
 public final class InvalidatorService extends SubscriberService {
     private static final Logger LOG = LoggerFactory.getLogger(InvalidatorService.class);
@@ -62,6 +71,8 @@ public final class InvalidatorService extends SubscriberService {
     private final String bootstrap;
     private final URI redisUrl;
     private final SubscriptionOptions options;
+    /** The tables' columns as checked at startup, where the shapes the rules are re-validated against start. */
+    private final Catalog catalog;
     private volatile RedisConnector redis;
 
     private InvalidatorService(Settings settings, MeterRegistry registry) {
@@ -74,14 +85,15 @@ public final class InvalidatorService extends SubscriberService {
         this.bootstrap = settings.get(ConnectionSettings.KAFKA_BOOTSTRAP).trim();
         this.redisUrl = settings.get(ConnectionSettings.REDIS_URL);
         this.options = SubscriptionOptions.from(settings);
-        this.rules = loadRules(settings);
-        Map<String, List<RulesValidator.Column>> columns = readColumns(settings);
+        this.rules = CacheRules.load(settings).rules();
+        Catalog catalog = readCatalog(settings);
         try {
-            RulesValidator.check(rules, SchemaMigrations.SCHEMA, columns);
+            RulesValidator.check(rules, SchemaMigrations.SCHEMA, catalog.columns());
         } catch (InvalidRulesException e) {
-            throw rulesProblem(settings, e.getMessage());
+            throw CacheRules.problem(settings, e.getMessage());
         }
         this.topics = selectTopics(settings, rules);
+        this.catalog = catalog;
     }
 
     /**
@@ -115,7 +127,7 @@ public final class InvalidatorService extends SubscriberService {
                     new InvalidatorMetrics(registry, Clock.systemUTC()));
             Subscription subscription = Subscription.builder(bootstrap, group)
                     .topics(topics)
-                    .onBatch(unlinker)
+                    .onBatch(new RulesRevalidator(catalog.shapes(rules), SchemaMigrations.SCHEMA, registry, unlinker))
                     .dependency(connector)
                     .meterRegistry(registry)
                     .options(options)
@@ -168,25 +180,23 @@ public final class InvalidatorService extends SubscriberService {
         }
     }
 
-    private static InvalidationRules loadRules(Settings settings) {
-        Optional<String> file = settings.find(InvalidatorSettings.RULES_FILE);
-        try {
-            return file.isPresent() ? RulesFile.read(Path.of(file.get()))
-                    : RulesFile.readResource(InvalidatorSettings.DEFAULT_RULES_RESOURCE);
-        } catch (InvalidRulesException e) {
-            throw rulesProblem(settings, e.getMessage());
+    /** The columns of the tables, and the WAL position just before they were read (if the server gives one). */
+    private record Catalog(Map<String, List<RulesValidator.Column>> columns, OptionalLong lsn) {
+        TableShapes shapes(InvalidationRules rules) {
+            if (lsn.isEmpty()) {
+                return new TableShapes(rules);
+            }
+            Map<String, List<String>> names = new LinkedHashMap<>();
+            columns.forEach((table, list) -> names.put(table, list.stream().map(RulesValidator.Column::name).toList()));
+            return new TableShapes(rules, names, lsn.getAsLong());
         }
     }
 
-    private static ConfigException rulesProblem(Settings settings, String problem) {
-        return ConfigException.unusable(InvalidatorSettings.RULES_FILE,
-                settings.raw(InvalidatorSettings.RULES_FILE).orElse(null), problem);
-    }
-
-    private static Map<String, List<RulesValidator.Column>> readColumns(Settings settings) {
+    private static Catalog readCatalog(Settings settings) {
         PostgresEndpoint endpoint = PostgresEndpoint.from(settings);
         try (Connection connection = endpoint.connect()) {
-            return RulesValidator.columnsOf(connection, SchemaMigrations.SCHEMA);
+            OptionalLong lsn = RulesValidator.walPosition(connection);
+            return new Catalog(RulesValidator.columnsOf(connection, SchemaMigrations.SCHEMA), lsn);
         } catch (SQLException e) {
             throw ConfigException.unusable(ConnectionSettings.POSTGRES_URL,
                     settings.raw(ConnectionSettings.POSTGRES_URL).orElse(null),

@@ -135,7 +135,17 @@ final class InvalidatorHarness implements AutoCloseable {
 
     /** Creates and starts an invalidator with this harness's settings; closed with the harness. */
     InvalidatorService startInvalidator(SimpleMeterRegistry registry) {
-        InvalidatorService invalidator = world.closeLater(InvalidatorService.create(invalidatorSettings(), registry));
+        return startInvalidator(registry, Map.of());
+    }
+
+    /**
+     * Creates and starts an invalidator with this harness's settings and {@code overrides} (environment names or keys),
+     * such as a group and rules of its own next to the invalidator of a shared pipeline; closed with the harness.
+     */
+    InvalidatorService startInvalidator(SimpleMeterRegistry registry, Map<String, String> overrides) {
+        Map<String, String> settings = new HashMap<>(invalidatorSettings);
+        settings.putAll(overrides);
+        InvalidatorService invalidator = world.closeLater(InvalidatorService.create(Settings.of(settings), registry));
         invalidator.start();
         return invalidator;
     }

@@ -52,6 +52,20 @@ class ChangeEventCodecTest {
     }
 
     @Test
+    void anEventNamingItsRowSchemaWritesItLastAndReadsItBackThroughTheSchema() throws IOException {
+        ChangeEvent event = SampleEvents.create().withRowSchema(new RowSchemaRef("cdc.tasks-changes-value", 3, 17));
+
+        byte[] json = ChangeEventCodec.encode(event);
+
+        JsonNode tree = PLAIN.readTree(json);
+        assertThat(tree.fieldNames()).toIterable().last().isEqualTo("rowSchema");
+        assertThat(tree.get("rowSchema").toString())
+                .isEqualTo("{\"subject\":\"cdc.tasks-changes-value\",\"version\":3,\"id\":17}");
+        assertThat(ChangeEventCodec.decodeChecked(json)).isEqualTo(event);
+        assertThat(ChangeEventCodec.decode(ChangeEventCodec.encode(SampleEvents.create())).rowSchema()).isNull();
+    }
+
+    @Test
     void aValueOfEveryTypeSurvivesARoundTrip() throws IOException {
         ChangeEvent event = ChangeEvent.of(Op.CREATE, "samples", Map.of("id", 1), null, SampleEvents.everyType(),
                 STREAMED);

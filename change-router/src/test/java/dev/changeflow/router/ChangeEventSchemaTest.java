@@ -10,6 +10,7 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -93,7 +94,9 @@ class ChangeEventSchemaTest {
 
         assertThat(schema.get("$id").textValue()).isEqualTo(ChangeEventSchema.ID);
         assertThat(schema.get("properties").fieldNames()).toIterable()
-                .containsExactly("schemaVersion", "eventId", "op", "table", "key", "before", "after", "source");
+                .containsExactly("schemaVersion", "eventId", "op", "table", "key", "before", "after", "source",
+                        "rowSchema");
+        assertThat(schema.get("required")).extracting(JsonNode::textValue).doesNotContain("rowSchema");
         schema.get("properties").forEach(field -> assertThat(field.has("description")).isTrue());
         schema.get("properties").get("source").get("properties")
                 .forEach(field -> assertThat(field.has("description")).isTrue());

@@ -15,13 +15,17 @@ import java.util.List;
  *   <li>{@value #KEYS_REQUESTED}: keys sent in UNLINK commands (distinct per batch);
  *   <li>{@value #KEYS_UNLINKED}: keys UNLINK reported as removed, that is keys that were cached;
  *   <li>{@value #COMMIT_TO_INVALIDATED}: per streamed event, from its transaction's commit in Postgres to the end
- *       of the UNLINK that invalidated its keys (snapshot reads are left out: their timestamp is the snapshot's).
+ *       of the UNLINK that invalidated its keys (snapshot reads are left out: their timestamp is the snapshot's);
+ *   <li>{@value #RULES_BROKEN}{@code {table,template}}: a gauge per key template, 1 while a migration has left the
+ *       table's rows without a column the template names (it yields no key), else 0; kept by
+ *       {@link RulesRevalidator}.
  * </ul>
  */
 public final class InvalidatorMetrics {
     public static final String KEYS_REQUESTED = "changeflow.invalidator.keys.requested";
     public static final String KEYS_UNLINKED = "changeflow.invalidator.keys.unlinked";
     public static final String COMMIT_TO_INVALIDATED = "changeflow.invalidator.commit.to.invalidated";
+    public static final String RULES_BROKEN = "changeflow.invalidator.rules.broken";
 
     private final Counter requested;
     private final Counter unlinked;

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.stream.Collectors;
 
 /**
@@ -44,6 +45,22 @@ public final class RulesValidator {
             }
         }
         return tables;
+    }
+
+    /**
+     * The server's WAL position now, as an unsigned 64-bit LSN: where it writes on a primary, where it has replayed to
+     * on a standby. Read before {@link #columnsOf}, it is a position no later than the columns read.
+     *
+     * @return empty if the server has none to give (a standby that has replayed nothing)
+     */
+    public static OptionalLong walPosition(Connection connection) throws SQLException {
+        try (PreparedStatement s = connection.prepareStatement("SELECT (CASE WHEN pg_is_in_recovery() "
+                + "THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::text");
+                ResultSet rs = s.executeQuery()) {
+            String lsn = rs.next() ? rs.getString(1) : null;
+            // Numeric text, up to 2^64 - 1: parsed unsigned, as change events carry it.
+            return lsn == null ? OptionalLong.empty() : OptionalLong.of(Long.parseUnsignedLong(lsn));
+        }
     }
 
     /**

@@ -4,8 +4,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The kinds of document in the index, one per captured table, each with the fields that are searchable. Every other
- * column of the row is kept in the document but not indexed.
+ * The kinds of document in the index, one per captured table, each with the fields it names and how they are
+ * searched. Every other column of the row, including one added by a migration while the indexer runs, is searchable
+ * too, as {@link FieldKind#TEXT} of its value's string form ({@link #isDynamicColumn}): numbers in decimal notation,
+ * booleans {@code true}/{@code false}, each element of an array. A column whose type changes therefore indexes the
+ * same way before and after the change. Columns named with {@link #RESERVED_PREFIX} are kept but not indexed.
  *
  * <p>Field kinds are the same in every engine: {@link FieldKind#TEXT} fields are analysed with the standard analyzer
  * (lowercased words), {@link FieldKind#KEYWORD} fields match exactly, as written in the row.
@@ -39,6 +42,14 @@ public enum DocumentType {
      */
     public static final String PROJECT_VERSION = "project_version";
 
+    /**
+     * Prefix of the engines' own fields ({@code cf_version}, {@code cf_deleted}, and in Lucene {@code cf_source},
+     * {@code cf_seq}, {@code cf_id_sort}). A column whose name starts with it is kept in the document but never
+     * indexed, so it cannot clash with them; {@code cf_version} and {@code cf_deleted} themselves are refused as column
+     * names (the write fails for good, see {@code DocumentJson}).
+     */
+    public static final String RESERVED_PREFIX = "cf_";
+
     /** How a field is indexed. */
     public enum FieldKind {
         /** Analysed text: words, lowercased. */
@@ -65,6 +76,17 @@ public enum DocumentType {
     /** The searchable fields and how each is indexed. */
     public Map<String, FieldKind> fields() {
         return fields;
+    }
+
+    /**
+     * Whether {@code field} of a document of this type is indexed as dynamic text: it is neither one of
+     * {@link #fields()}, nor {@link #PROJECT_VERSION} of a task (a number kept by the indexer), nor named with
+     * {@link #RESERVED_PREFIX}. Such a field is searched as {@link FieldKind#TEXT} of its value's string form, in every
+     * engine, whatever the type of its values.
+     */
+    public boolean isDynamicColumn(String field) {
+        return !fields.containsKey(field) && !field.startsWith(RESERVED_PREFIX)
+                && !(this == TASKS && field.equals(PROJECT_VERSION));
     }
 
     /** The fields a query searches when it names none, such as {@code title} and {@code description}. */

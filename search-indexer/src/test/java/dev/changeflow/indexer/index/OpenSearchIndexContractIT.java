@@ -64,7 +64,7 @@ class OpenSearchIndexContractIT extends SearchIndexContract {
     }
 
     @Test
-    void openCreatesIndicesWithTheirMappingAndSettingsAndLeavesExistingOnesAlone() throws IOException {
+    void openCreatesIndicesWithTheirMappingAndSettingsAndLeavesExistingSettingsAlone() throws IOException {
         String prefix = "cf-mapping-" + System.nanoTime() + "-";
         OpenSearchNode node = OpenSearchNode.shared();
         try (SearchIndex first = openSearchIndex(prefix, "1s")) {
@@ -78,7 +78,10 @@ class OpenSearchIndexContractIT extends SearchIndexContract {
 
         String mapping = node.get("/" + prefix + "tasks/_mapping");
         assertThat(mapping)
-                .contains("\"dynamic\":\"false\"")
+                .contains("\"dynamic\":\"true\"")
+                .contains("\"date_detection\":false")
+                .contains("columns_string_as_text", "columns_long_as_text", "columns_double_as_text",
+                        "columns_boolean_as_text", "cf_reserved")
                 .contains("\"title\":{\"type\":\"text\",\"analyzer\":\"standard\"}")
                 .contains("\"status\":{\"type\":\"keyword\"}")
                 .contains("\"cf_version\":{\"type\":\"long\"}")
@@ -89,6 +92,51 @@ class OpenSearchIndexContractIT extends SearchIndexContract {
                 .contains("\"number_of_replicas\":\"0\"")
                 .contains("\"refresh_interval\":\"1s\"");
         assertThat(node.get("/" + prefix + "projects/_settings")).contains("\"refresh_interval\":\"7s\"");
+    }
+
+    @Test
+    void anIndexCreatedWithTheOldFixedMappingIndexesNewColumnsOnceOpened() {
+        String prefix = "cf-oldmapping-" + System.nanoTime() + "-";
+        OpenSearchNode node = OpenSearchNode.shared();
+        for (DocumentType type : DocumentType.values()) {
+            node.put("/" + prefix + type.table(), oldIndex(type));
+        }
+        // Written by the earlier version: its notes are in _source but not indexed.
+        node.put("/" + prefix + "tasks/_doc/t0?refresh=true", """
+                {"id":"t0","project_id":"p1","title":"Old","notes":"urgent","cf_version":5,"cf_deleted":false}""");
+        index.close();
+        index = openSearchIndex(prefix, "1s");
+
+        index.open();
+
+        assertThat(node.get("/" + prefix + "tasks/_mapping")).contains("\"dynamic\":\"true\"")
+                .contains("columns_string_as_text").contains("\"title\":{\"type\":\"text\",\"analyzer\":\"standard\"}");
+        assertThat(node.get("/" + prefix + "projects/_mapping")).contains("\"dynamic\":\"true\"");
+        index.write(List.of(create(task("t1", 10, "notes", "Urgent", "estimate", 42L)),
+                create(project("p1", 10, "Apollo", "region", "North Europe"))));
+        awaitSearch(DocumentType.TASKS, "notes:urgent", "t1");
+        awaitSearch(DocumentType.TASKS, "estimate:42", "t1");
+        awaitSearch(DocumentType.PROJECTS, "region:europe", "p1");
+
+        StoredDocument old = stored("t0");
+        assertThat(old.document().field("notes")).isEqualTo("urgent");
+        index.write(List.of(replace(task("t0", 6, "notes", "urgent"), old.revision())));
+        awaitSearch(DocumentType.TASKS, "notes:urgent", "t0", "t1");
+    }
+
+    /** The settings and mapping an index of {@code type} was created with before columns were indexed dynamically. */
+    private static String oldIndex(DocumentType type) {
+        StringBuilder properties = new StringBuilder();
+        type.fields().forEach((field, kind) -> properties.append('"').append(field).append("\":")
+                .append(kind == DocumentType.FieldKind.TEXT ? "{\"type\":\"text\",\"analyzer\":\"standard\"}"
+                        : "{\"type\":\"keyword\"}").append(','));
+        if (type == DocumentType.TASKS) {
+            properties.append("\"project_version\":{\"type\":\"long\"},");
+        }
+        properties.append("\"cf_version\":{\"type\":\"long\"},\"cf_deleted\":{\"type\":\"boolean\"}");
+        return """
+                {"settings":{"number_of_shards":1,"number_of_replicas":0,"refresh_interval":"1s"},
+                 "mappings":{"dynamic":false,"properties":{%s}}}""".formatted(properties);
     }
 
     @Test

@@ -380,6 +380,72 @@ public abstract class SearchIndexContract {
         assertThat(index.isOutage(new InvalidQueryException("bad query", null))).isFalse();
     }
 
+    // ---- Columns added later --------------------------------------------------------------------------------------
+
+    @Test
+    void aColumnTheDocumentTypeDoesNotNameIsSearchableAsTextOfItsValue() {
+        index.write(List.of(
+                create(task("t1", 10, "notes", "URGENT: call the client", "estimate", 42L, "billable", true,
+                        "labels", List.of("Backend", "q3"), "ratio", new BigDecimal("0.50"))),
+                create(task("t2", 10, "notes", "whenever", "estimate", 7L, "billable", false)),
+                create(project("p1", 10, "Apollo", "region", "North Europe"))));
+
+        awaitSearch(DocumentType.TASKS, "notes:urgent", "t1");
+        awaitSearch(DocumentType.TASKS, "estimate:42", "t1");
+        awaitSearch(DocumentType.TASKS, "billable:true", "t1");
+        awaitSearch(DocumentType.TASKS, "billable:false", "t2");
+        awaitSearch(DocumentType.TASKS, "labels:backend AND labels:q3", "t1");
+        awaitSearch(DocumentType.TASKS, "ratio:0.50", "t1");
+        awaitSearch(DocumentType.PROJECTS, "region:europe", "p1");
+        assertThat(index.search(DocumentType.TASKS, "urgent", 10).total())
+                .as("a query naming no field still searches the default fields only").isZero();
+        assertThat(stored("t1").document().field("estimate")).as("the value reads back as written").isEqualTo(42L);
+    }
+
+    @Test
+    void aColumnWhoseValuesChangeTypeIndexesEveryValueAsText() {
+        index.write(List.of(
+                create(task("t1", 10, "estimate", 3L, "effort", "large")),
+                create(task("t2", 10, "estimate", new BigDecimal("2.50"), "effort", "small"))));
+        awaitSearch(DocumentType.TASKS, "estimate:3", "t1");
+
+        // ALTER COLUMN estimate TYPE text, effort TYPE int, and later values of every other kind.
+        List<Boolean> applied = index.write(List.of(
+                create(task("t3", 20, "estimate", "about 3", "effort", 5L)),
+                create(task("t4", 20, "estimate", true, "effort", new BigDecimal("1.25"))),
+                create(task("t5", 20, "estimate", Arrays.asList("x", 7L, null, false), "effort", List.of()))));
+        IndexedDocument retyped = task("t1", 30, "estimate", "three days", "effort", false);
+        List<Boolean> replaced = index.write(List.of(replace(retyped, stored("t1").revision())));
+
+        assertThat(applied).containsExactly(true, true, true);
+        assertThat(replaced).containsExactly(true);
+        awaitSearch(DocumentType.TASKS, "estimate:3", "t3");
+        awaitSearch(DocumentType.TASKS, "estimate:about", "t3");
+        awaitSearch(DocumentType.TASKS, "estimate:three", "t1");
+        awaitSearch(DocumentType.TASKS, "estimate:2.50", "t2");
+        awaitSearch(DocumentType.TASKS, "estimate:true", "t4");
+        awaitSearch(DocumentType.TASKS, "estimate:7 AND estimate:x AND estimate:false", "t5");
+        awaitSearch(DocumentType.TASKS, "effort:small", "t2");
+        awaitSearch(DocumentType.TASKS, "effort:5", "t3");
+        awaitSearch(DocumentType.TASKS, "effort:1.25", "t4");
+        awaitSearch(DocumentType.TASKS, "effort:false", "t1");
+        assertThat(stored("t4").document().field("estimate")).isEqualTo(true);
+        assertThat(stored("t5").document().field("estimate")).isEqualTo(Arrays.asList("x", 7L, null, false));
+        assertThat(stored("t1").document()).isEqualTo(retyped);
+    }
+
+    @Test
+    void columnsNamedWithTheReservedPrefixAreKeptButNotIndexed() {
+        IndexedDocument written = task("t1", 10, "notes", "marker", "cf_notes", "secret", "cf_seq", "not a number",
+                "cf_source", 12L, "cf_id_sort", List.of("a", "b"));
+
+        assertThat(index.write(List.of(create(written)))).containsExactly(true);
+
+        awaitSearch(DocumentType.TASKS, "notes:marker", "t1");
+        assertThat(index.search(DocumentType.TASKS, "cf_notes:secret", 10).total()).isZero();
+        assertThat(stored("t1").document()).isEqualTo(written);
+    }
+
     // ---- Lifecycle ------------------------------------------------------------------------------------------------
 
     @Test
@@ -421,12 +487,15 @@ public abstract class SearchIndexContract {
         return IndexedDocument.live(id, version, fields);
     }
 
-    /** A project row. */
-    protected static IndexedDocument project(String id, long version, String name) {
+    /** A project row; {@code extra} are name, value pairs of further columns. */
+    protected static IndexedDocument project(String id, long version, String name, Object... extra) {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("id", id);
         fields.put("organization_id", "o1");
         fields.put("name", name);
+        for (int i = 0; i < extra.length; i += 2) {
+            fields.put((String) extra[i], extra[i + 1]);
+        }
         return IndexedDocument.live(id, version, fields);
     }
 

@@ -71,7 +71,8 @@ import org.apache.lucene.util.BytesRef;
  * sequence number kept in the document; the counter resumes after the highest stored one when the index is opened.
  *
  * <p>Text fields use the standard analyzer without stop words (as OpenSearch's {@code standard} analyzer does), keyword
- * fields match exactly; a query is parsed with Lucene's classic query parser, terms ANDed.
+ * fields match exactly; every column {@link DocumentType#fields()} does not name is a text field of its values' string
+ * forms ({@link DocumentType#isDynamicColumn}); a query is parsed with Lucene's classic query parser, terms ANDed.
  *
  * <p><b>Broken for good.</b> An {@code IndexWriter} closes itself after a tragic failure (an I/O error while
  * flushing, its write lock invalidated, an interrupt inside its I/O), and every later call fails. Such failures are
@@ -488,6 +489,15 @@ public final class LuceneIndex implements SearchIndex {
                     for (String text : texts(document.field(field))) {
                         lucene.add(kind == FieldKind.TEXT ? new TextField(field, text, Field.Store.NO)
                                 : new StringField(field, text, Field.Store.NO));
+                    }
+                }
+            });
+            // Every other column, known or added by a migration since, as text of its string form: the same field type
+            // whatever its values' type, so a retyped column can never clash with what is already indexed.
+            document.fields().forEach((field, value) -> {
+                if (type.isDynamicColumn(field)) {
+                    for (String text : texts(value)) {
+                        lucene.add(new TextField(field, text, Field.Store.NO));
                     }
                 }
             });

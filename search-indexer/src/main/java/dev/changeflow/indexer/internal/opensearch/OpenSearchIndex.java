@@ -41,6 +41,7 @@ import org.opensearch.client.opensearch._types.OpenSearchException;
 import org.opensearch.client.opensearch._types.ShardStatistics;
 import org.opensearch.client.opensearch._types.SortOrder;
 import org.opensearch.client.opensearch._types.mapping.DynamicMapping;
+import org.opensearch.client.opensearch._types.mapping.DynamicTemplate;
 import org.opensearch.client.opensearch._types.mapping.Property;
 import org.opensearch.client.opensearch._types.mapping.TypeMapping;
 import org.opensearch.client.opensearch._types.query_dsl.Operator;
@@ -60,17 +61,28 @@ import org.opensearch.client.opensearch.indices.RefreshResponse;
 import org.opensearch.client.transport.httpclient5.ApacheHttpClient5Transport;
 import org.opensearch.client.transport.httpclient5.ApacheHttpClient5TransportBuilder;
 import org.opensearch.client.transport.httpclient5.ResponseException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link SearchIndex} on an OpenSearch cluster (2.x), over HTTP with the opensearch-java client.
  *
  * <p><b>Indices.</b> One per {@link DocumentType}, named {@code <indexPrefix><table>} (for example
  * {@code changeflow-tasks}), created by {@link #open()} if missing, with the configured shards, replicas and refresh
- * interval and a mapping that indexes only the fields it names ({@code dynamic: false}): each of
- * {@link DocumentType#fields()} as {@code text} (standard analyzer) or {@code keyword}, plus {@value #VERSION_FIELD}
- * ({@code long}), {@value #DELETED_FIELD} ({@code boolean}) and, for tasks, {@value DocumentType#PROJECT_VERSION}
- * ({@code long}). Every other field is kept in {@code _source} but not indexed. Existing indices are left as they are,
- * mappings unchecked. An index deleted while the indexer runs would be recreated by the next write through
+ * interval and a mapping naming each of {@link DocumentType#fields()} as {@code text} (standard analyzer) or
+ * {@code keyword}, plus {@value #VERSION_FIELD} ({@code long}), {@value #DELETED_FIELD} ({@code boolean}) and, for
+ * tasks, {@value DocumentType#PROJECT_VERSION} ({@code long}).
+ *
+ * <p><b>Columns the mapping does not name</b> ({@link DocumentType#isDynamicColumn}), such as one a migration adds
+ * while the indexer runs, are mapped on their first value by dynamic templates ({@code dynamic: true}): whatever that
+ * value's JSON type (string, integer, decimal, boolean; each element of an array), as {@code text} with the standard
+ * analyzer, which takes every later value as its string form. No type is ever guessed from a first value (no
+ * {@code long} that a later {@code "about 3"} would not fit, no date detection), so a retyped column never makes a
+ * document unfit for its index. Fields named with {@link DocumentType#RESERVED_PREFIX} are mapped as disabled objects:
+ * kept in {@code _source}, never parsed nor indexed. The documents' {@code _source} is unchanged: values read back as
+ * written. Existing indices keep their settings; {@link #open()} updates their mapping to this one's dynamic part
+ * (indices created with {@code dynamic: false} by earlier versions included), which indexes the new columns of
+ * documents written from then on. An index deleted while the indexer runs would be recreated by the next write through
  * OpenSearch's automatic index creation, with a guessed mapping: clusters should exclude the prefix from
  * {@code action.auto_create_index} (for example {@code -changeflow-*,+*}). {@link OpenSearchGenerations} makes the
  * names {@code <indexPrefix><table>} aliases of a generation's indices {@code <indexPrefix><table>-g<n>}; this class
@@ -100,6 +112,24 @@ public final class OpenSearchIndex implements SearchIndex {
     public static final String VERSION_FIELD = DocumentJson.VERSION;
     /** Field of every stored document: {@code true} for a tombstone. */
     public static final String DELETED_FIELD = DocumentJson.DELETED;
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpenSearchIndex.class);
+
+    /**
+     * How fields the mapping does not name are mapped on their first value, first match wins: the reserved ones as
+     * disabled objects (any value accepted, none indexed), every other one as standard-analysed text, whatever the JSON
+     * type of that first value. An object value (a composite column; tasks and projects have none) is left to
+     * OpenSearch's default object mapping, its leaves mapped by these templates; such a column turning into a scalar,
+     * or back, would be refused.
+     */
+    private static final List<Map<String, DynamicTemplate>> DYNAMIC_TEMPLATES = List.of(
+            Map.of("cf_reserved", DynamicTemplate.of(t -> t
+                    .match(DocumentType.RESERVED_PREFIX + "*")
+                    .mapping(p -> p.object(o -> o.enabled(false))))),
+            columnsAsText("string"),
+            columnsAsText("long"),
+            columnsAsText("double"),
+            columnsAsText("boolean"));
 
     private static final String ID_FIELD = "id";
     private static final String PROJECT_ID_FIELD = "project_id";
@@ -375,7 +405,7 @@ public final class OpenSearchIndex implements SearchIndex {
 
     /**
      * Creates each missing index with its settings and mapping; an index that exists, or that another process creates
-     * at the same time, is left as it is.
+     * at the same time, keeps its settings and fields' mappings and gets the dynamic templates (see the class comment).
      *
      * @throws OpenSearchUnavailableException if OpenSearch is unavailable; call again later
      * @throws OpenSearchRefusedException if OpenSearch refuses (no permission, invalid settings)
@@ -409,7 +439,9 @@ public final class OpenSearchIndex implements SearchIndex {
             }
             boolean exists = call("checking index " + index,
                     () -> client().indices().exists(e -> e.index(index)).value());
-            if (!exists) {
+            if (exists) {
+                updateDynamicMapping(index);
+            } else {
                 create(type, index, true);
             }
         }
@@ -429,7 +461,11 @@ public final class OpenSearchIndex implements SearchIndex {
         if (type == DocumentType.TASKS) {
             properties.put(DocumentType.PROJECT_VERSION, Property.of(p -> p.long_(l -> l)));
         }
-        TypeMapping mapping = TypeMapping.of(m -> m.dynamic(DynamicMapping.False).properties(properties));
+        TypeMapping mapping = TypeMapping.of(m -> m
+                .dynamic(DynamicMapping.True)
+                .dateDetection(false)
+                .dynamicTemplates(DYNAMIC_TEMPLATES)
+                .properties(properties));
         try {
             call("creating index " + index, () -> client().indices().create(c -> c
                     .index(index)
@@ -444,6 +480,26 @@ public final class OpenSearchIndex implements SearchIndex {
                 throw e;
             }
             // Another indexer created it in between: theirs has the same mapping.
+        }
+    }
+
+    /**
+     * Gives the existing index (or the indices behind the alias) {@code index} the dynamic part of the mapping
+     * {@link #create} gives a new one, leaving its fields' mappings as they are: so that an index created by an earlier
+     * version, with {@code dynamic: false}, indexes new columns too. Idempotent. A refusal (no permission to update
+     * mappings) is logged and leaves the index as it was: the named fields are indexed as before, the other columns
+     * only from the next rebuild or once the mapping is updated; an outage fails the open, to be retried.
+     */
+    private void updateDynamicMapping(String index) {
+        try {
+            call("updating the mapping of " + index, () -> client().indices().putMapping(p -> p
+                    .index(index)
+                    .dynamic(DynamicMapping.True)
+                    .dateDetection(false)
+                    .dynamicTemplates(DYNAMIC_TEMPLATES)));
+        } catch (OpenSearchRefusedException e) {
+            LOG.warn("Columns added to the rows will not be searchable in {} until its mapping is updated: {}", index,
+                    e.getMessage());
         }
     }
 
@@ -947,6 +1003,13 @@ public final class OpenSearchIndex implements SearchIndex {
         int lineEnd = detail.indexOf('\n');
         return new InvalidQueryException("Cannot search " + type.table() + " for '" + query + "': "
                 + truncate(lineEnd < 0 ? detail : detail.substring(0, lineEnd)), cause);
+    }
+
+    /** A dynamic template mapping new fields whose first value has the JSON type {@code jsonType} as text. */
+    private static Map<String, DynamicTemplate> columnsAsText(String jsonType) {
+        return Map.of("columns_" + jsonType + "_as_text", DynamicTemplate.of(t -> t
+                .matchMappingType(jsonType)
+                .mapping(p -> p.text(x -> x.analyzer("standard")))));
     }
 
     /** A stored {@code _source}: fields in order, numbers exact (see the mapper's settings). */
