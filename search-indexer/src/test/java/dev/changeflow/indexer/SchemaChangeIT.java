@@ -129,6 +129,8 @@ class SchemaChangeIT {
                 assertThat(walsenderPid(h)).as("walsender of the slot").isEqualTo(walsender);
                 h.awaitIndexEqualsDatabase(indexer, Duration.ofMinutes(2));
                 assertThat(indexedField(indexer, "points", 7)).as("tasks indexed with points = 7").hasSize(3);
+                // A column added while the indexer ran is searchable, under the name it has now.
+                assertThat(indexer.index().search(DocumentType.TASKS, "points:7", 10).total()).isEqualTo(3);
 
                 List<ChangeEvent> events = await("every write on the change topic").atMost(Duration.ofSeconds(60))
                         .pollInterval(Duration.ofMillis(500)).until(() -> taskEvents(h),

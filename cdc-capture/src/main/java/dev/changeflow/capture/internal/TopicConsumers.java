@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ConsumerGroupListing;
+import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,10 +34,10 @@ public final class TopicConsumers implements RowSchemaVersions.ConsumerGroupsOfT
     @Override
     public void lookUp(String topic, Consumer<List<String>> then) {
         LOOKUPS.execute(() -> {
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000))) {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
                 TreeSet<String> groups = new TreeSet<>();
-                for (ConsumerGroupListing g : admin.listConsumerGroups().all().get(20, TimeUnit.SECONDS)) {
+                for (GroupListing g : admin.listGroups(ListGroupsOptions.forConsumerGroups()).all()
+                        .get(20, TimeUnit.SECONDS)) {
                     var offsets = admin.listConsumerGroupOffsets(g.groupId()).partitionsToOffsetAndMetadata()
                             .get(20, TimeUnit.SECONDS);
                     if (offsets.keySet().stream().anyMatch(tp -> tp.topic().equals(topic))) {
@@ -46,7 +47,7 @@ public final class TopicConsumers implements RowSchemaVersions.ConsumerGroupsOfT
                 then.accept(List.copyOf(groups));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (Exception e) {
+            } catch (Exception | LinkageError e) {
                 LOG.warn("Could not look up the consumer groups of {}: {}", topic, e.toString());
             }
         });

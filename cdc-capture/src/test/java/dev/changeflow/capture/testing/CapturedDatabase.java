@@ -105,8 +105,12 @@ public final class CapturedDatabase implements AutoCloseable {
      * captured (writes before that are lost to streaming). Closed with the world.
      */
     public CaptureService startCapture() {
-        CaptureService capture = CaptureService.create(Settings.of(Map.copyOf(captureSettings)),
-                new SimpleMeterRegistry());
+        return startCapture(new SimpleMeterRegistry());
+    }
+
+    /** {@link #startCapture()}, with its meters in {@code registry}. */
+    public CaptureService startCapture(io.micrometer.core.instrument.MeterRegistry registry) {
+        CaptureService capture = CaptureService.create(Settings.of(Map.copyOf(captureSettings)), registry);
         closeLater(capture);
         capture.start();
         awaitSlotActive();

@@ -18,7 +18,7 @@ import java.util.Set;
  * Two shapes are equal when their columns and key are; that is what makes a new version of a table's row schema.
  * Immutable and thread-safe.
  *
- * <p>{@link #toJsonSchema()} renders it as the JSON Schema (draft 2020-12) capture registers for the table's topic
+ * <p>{@link #toJsonSchema()} renders it as the JSON Schema (draft-07, which every registry reads) capture registers for the table's topic
  * (subject {@code <topic>-value}): an object whose {@code before} and {@code after} are null or a row with every
  * column; each column's JSON type follows docs/change-event.md (Column values), nullable columns admit null, and
  * {@code x-pg-type}, {@code x-pg-length}, {@code x-pg-scale} and {@code x-pg-default} keep what JSON cannot say.
@@ -31,7 +31,7 @@ import java.util.Set;
  */
 public record TableShape(String table, List<ColumnShape> columns, List<String> primaryKey) {
     private static final JsonMapper MAPPER = JsonMapper.builder().build();
-    private static final String DRAFT = "https://json-schema.org/draft/2020-12/schema";
+    private static final String DRAFT = "http://json-schema.org/draft-07/schema#";
 
     public TableShape {
         Objects.requireNonNull(table, "table");
@@ -94,10 +94,10 @@ public record TableShape(String table, List<ColumnShape> columns, List<String> p
         for (String image : List.of("before", "after")) {
             ArrayNode oneOf = envelope.putObject(image).putArray("oneOf");
             oneOf.addObject().put("type", "null");
-            oneOf.addObject().put("$ref", "#/$defs/row");
+            oneOf.addObject().put("$ref", "#/definitions/row");
         }
         root.putArray("required").add("before").add("after");
-        root.putObject("$defs").set("row", row);
+        root.putObject("definitions").set("row", row);
         try {
             return MAPPER.writeValueAsString(root);
         } catch (JsonProcessingException e) {
@@ -180,10 +180,10 @@ public record TableShape(String table, List<ColumnShape> columns, List<String> p
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
         }
-        JsonNode row = root.path("$defs").path("row").path("properties");
+        JsonNode row = root.path("definitions").path("row").path("properties");
         if (!root.hasNonNull("x-changeflow-table") || !row.isObject()) {
             throw new IllegalArgumentException("not a Changeflow row schema: it lacks x-changeflow-table or "
-                    + "$defs.row.properties");
+                    + "definitions.row.properties");
         }
         List<ColumnShape> columns = new ArrayList<>();
         row.fields().forEachRemaining(entry -> {
