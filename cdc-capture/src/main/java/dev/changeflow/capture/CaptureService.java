@@ -527,7 +527,7 @@ public final class CaptureService implements ChangeflowService {
             RowSchemaVersions versions = new RowSchemaVersions(store, subjects,
                     table -> CaptureSettings.compatibility(settings, table), registry,
                     new TopicConsumers(bootstrap));
-            return new RowSchemaTracker(versions, endpoint, store);
+            return new RowSchemaTracker(versions, router, endpoint, store);
         } catch (InterruptedException | RuntimeException e) {
             store.close();
             throw e;

@@ -115,10 +115,16 @@ public record ChangeEvent(int schemaVersion, String eventId, Op op, String table
      */
     public static ChangeEvent of(Op op, String table, Map<String, Object> key, Map<String, Object> before,
             Map<String, Object> after, Source source) {
+        return of(op, table, key, before, after, source, null);
+    }
+
+    /** As {@link #of(Op, String, Map, Map, Map, Source)}, naming the row schema version it was written with. */
+    public static ChangeEvent of(Op op, String table, Map<String, Object> key, Map<String, Object> before,
+            Map<String, Object> after, Source source, RowSchemaRef rowSchema) {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(op, "op");
         return new ChangeEvent(SCHEMA_VERSION, eventIdFor(table, key, source.lsn(), op), op, table, key, before,
-                after, source);
+                after, source, rowSchema);
     }
 
     /**

@@ -79,12 +79,9 @@ public final class KafkaBatchPublisher implements DebeziumEngine.ChangeConsumer<
                 ? readVersions.ceiling() : -1L;
         for (RecordChangeEvent<SourceRecord> record : records) {
             source.add(record.record());
-            Optional<ChangeEvent> event = converter.convert(record.record(), readCeiling);
+            Optional<ChangeEvent> event = converter.convert(record.record(), readCeiling, rowSchemas);
             if (event.isPresent()) {
                 ChangeEvent e = event.get();
-                if (rowSchemas != null) {
-                    e = e.withRowSchema(rowSchemas.refFor(record.record(), router.topicFor(e.table())));
-                }
                 events.add(e);
                 if (e.source().snapshot() && !RecordConverter.isIncrementalRead(record.record())) {
                     blockingSnapshot.add(e);

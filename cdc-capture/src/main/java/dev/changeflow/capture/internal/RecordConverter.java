@@ -61,6 +61,31 @@ public final class RecordConverter {
      * @param readCeiling an unsigned LSN, or -1 (the largest unsigned value) for none
      */
     public Optional<ChangeEvent> convert(SourceRecord record, long readCeiling) {
+        try {
+            return convert(record, readCeiling, null);
+        } catch (InterruptedException e) {
+            // Unreachable: without row schemas nothing waits.
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Names the row schema version of a record of a published table. */
+    @FunctionalInterface
+    public interface RowSchemas {
+        /** The version of {@code record}'s row shape, or null for none. */
+        dev.changeflow.router.RowSchemaRef refFor(SourceRecord record, String table) throws InterruptedException;
+    }
+
+    /**
+     * As {@link #convert(SourceRecord, long)}, the event naming the row schema version {@code rowSchemas} gives
+     * (asked only for records of published tables).
+     *
+     * @param rowSchemas the versions of row shapes, or null for events without one
+     * @throws InterruptedException if interrupted while {@code rowSchemas} registers a new version
+     */
+    public Optional<ChangeEvent> convert(SourceRecord record, long readCeiling, RowSchemas rowSchemas)
+            throws InterruptedException {
         if (!(record.value() instanceof Struct value) || value.schema().field("op") == null) {
             return Optional.empty();
         }
@@ -78,7 +103,7 @@ public final class RecordConverter {
         Map<String, Object> key = record.key() instanceof Struct k ? row(k) : Map.of();
         return Optional.of(ChangeEvent.of(op, table, key, op == Op.CREATE || op == Op.READ ? null : before,
                 op == Op.DELETE ? null : after, source(source, op == Op.READ && isIncremental(source)
-                        ? readCeiling : -1L, op == Op.READ)));
+                        ? readCeiling : -1L, op == Op.READ), rowSchemas == null ? null : rowSchemas.refFor(record, table)));
     }
 
     /** Whether {@code record} is a row read by an incremental snapshot (a backfill chunk). */

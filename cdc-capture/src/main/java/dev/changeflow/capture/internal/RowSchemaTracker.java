@@ -3,6 +3,7 @@ package dev.changeflow.capture.internal;
 import dev.changeflow.capture.schema.TableShapes;
 import dev.changeflow.db.PostgresEndpoint;
 import dev.changeflow.router.RowSchemaRef;
+import dev.changeflow.router.TopicRouter;
 import dev.changeflow.router.schema.ColumnShape;
 import dev.changeflow.router.schema.TableShape;
 import java.sql.Connection;
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * propagated source types, {@code column.propagate.source.type}), which is exact for the record. Used by capture's
  * engine thread only.
  */
-public final class RowSchemaTracker implements AutoCloseable {
+public final class RowSchemaTracker implements RecordConverter.RowSchemas, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RowSchemaTracker.class);
     static final String SOURCE_TYPE = "__debezium.source.column.type";
     static final String SOURCE_LENGTH = "__debezium.source.column.length";
@@ -41,18 +42,22 @@ public final class RowSchemaTracker implements AutoCloseable {
     private final RowSchemaVersions versions;
     private final PostgresEndpoint endpoint;
     private final AutoCloseable store;
+    private final TopicRouter router;
     private final Map<Schema, RowSchemaRef> bySchema = new IdentityHashMap<>();
     private Connection catalog;
 
     /** @param store closed with this tracker */
-    public RowSchemaTracker(RowSchemaVersions versions, PostgresEndpoint endpoint, AutoCloseable store) {
+    public RowSchemaTracker(RowSchemaVersions versions, TopicRouter router, PostgresEndpoint endpoint,
+            AutoCloseable store) {
         this.versions = versions;
+        this.router = router;
         this.endpoint = endpoint;
         this.store = store;
     }
 
     /** The version of {@code record}'s row shape, or null for a record without rows or whose schema was refused. */
-    public RowSchemaRef refFor(SourceRecord record, String topic) throws InterruptedException {
+    @Override
+    public RowSchemaRef refFor(SourceRecord record, String table) throws InterruptedException {
         if (!(record.value() instanceof Struct value) || value.schema().field("after") == null) {
             return null;
         }
@@ -62,7 +67,7 @@ public final class RowSchemaTracker implements AutoCloseable {
             Struct source = value.getStruct("source");
             String qualified = source.getString("schema") + "." + source.getString("table");
             TableShape shape = shape(qualified, row, record.keySchema());
-            ref = versions.refFor(source.getString("table"), topic, shape);
+            ref = versions.refFor(table, router.topicFor(table), shape);
             bySchema.put(row, ref);
         }
         return ref;
