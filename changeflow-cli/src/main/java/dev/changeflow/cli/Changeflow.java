@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         description = "Change-data capture and change propagation: Postgres -> Kafka -> Redis invalidation and search.",
         subcommands = {DemoCommand.class, RunCommand.class, MigrateCommand.class, SlotCommand.class,
                 OffsetsCommand.class, LagCommand.class, DltCommand.class, TopicsCommand.class, SnapshotCommand.class,
-                RebuildCommand.class})
+                RebuildCommand.class, SchemaCommand.class})
 public final class Changeflow {
 
     public static void main(String[] args) {

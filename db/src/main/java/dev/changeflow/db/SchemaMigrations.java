@@ -38,6 +38,24 @@ public final class SchemaMigrations {
         return migrations().dataSource(endpoint.jdbcUrl(), endpoint.user(), endpoint.password()).load().migrate();
     }
 
+    /**
+     * As {@link #apply(PostgresEndpoint)}, but only the migrations whose version is below {@code version}: the
+     * database as it was before migration {@code version} (a scratch database on which to try that migration).
+     *
+     * @param version a Flyway version such as {@code 7} or {@code 7.1}
+     * @return the result, or empty if no bundled migration is below {@code version}
+     */
+    public static java.util.Optional<MigrateResult> applyBelow(PostgresEndpoint endpoint, String version) {
+        org.flywaydb.core.api.MigrationVersion limit = org.flywaydb.core.api.MigrationVersion.fromVersion(version);
+        Flyway flyway = migrations().dataSource(endpoint.jdbcUrl(), endpoint.user(), endpoint.password()).load();
+        return java.util.Arrays.stream(flyway.info().all())
+                .map(org.flywaydb.core.api.MigrationInfo::getVersion)
+                .filter(v -> v != null && v.compareTo(limit) < 0)
+                .max(java.util.Comparator.naturalOrder())
+                .map(target -> migrations().dataSource(endpoint.jdbcUrl(), endpoint.user(), endpoint.password())
+                        .target(target).load().migrate());
+    }
+
     private static FluentConfiguration migrations() {
         return Flyway.configure().locations(LOCATION).schemas(SCHEMA).createSchemas(true);
     }
