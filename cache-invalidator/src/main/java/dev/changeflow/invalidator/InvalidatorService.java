@@ -12,7 +12,7 @@ import dev.changeflow.invalidator.internal.RedisUnlinker;
 import dev.changeflow.invalidator.internal.RulesFile.InvalidRulesException;
 import dev.changeflow.invalidator.internal.RulesRevalidator;
 import dev.changeflow.invalidator.internal.RulesValidator;
-import dev.changeflow.invalidator.internal.TableShapes;
+import dev.changeflow.invalidator.internal.ObservedShapes;
 import dev.changeflow.invalidator.internal.TopicSelection;
 import dev.changeflow.router.RouterSettings;
 import dev.changeflow.router.TopicRouter;
@@ -182,13 +182,13 @@ public final class InvalidatorService extends SubscriberService {
 
     /** The columns of the tables, and the WAL position just before they were read (if the server gives one). */
     private record Catalog(Map<String, List<RulesValidator.Column>> columns, OptionalLong lsn) {
-        TableShapes shapes(InvalidationRules rules) {
+        ObservedShapes shapes(InvalidationRules rules) {
             if (lsn.isEmpty()) {
-                return new TableShapes(rules);
+                return new ObservedShapes(rules);
             }
             Map<String, List<String>> names = new LinkedHashMap<>();
             columns.forEach((table, list) -> names.put(table, list.stream().map(RulesValidator.Column::name).toList()));
-            return new TableShapes(rules, names, lsn.getAsLong());
+            return new ObservedShapes(rules, names, lsn.getAsLong());
         }
     }
 

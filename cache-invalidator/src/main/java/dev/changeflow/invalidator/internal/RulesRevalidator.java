@@ -1,7 +1,7 @@
 package dev.changeflow.invalidator.internal;
 
-import dev.changeflow.invalidator.internal.TableShapes.RuleChange;
-import dev.changeflow.invalidator.internal.TableShapes.ShapeChange;
+import dev.changeflow.invalidator.internal.ObservedShapes.RuleChange;
+import dev.changeflow.invalidator.internal.ObservedShapes.ShapeChange;
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.subscription.BatchHandler;
 import io.micrometer.core.instrument.Gauge;
@@ -16,7 +16,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * Wraps the batch handler: before handing a batch on, re-validates the rules of every table whose rows changed shape
- * ({@link TableShapes}) and reports the templates a migration broke or that work again. A broken template yields no
+ * ({@link ObservedShapes}) and reports the templates a migration broke or that work again. A broken template yields no
  * key and is reported; nothing else changes: the batch is handled as before, the table's other templates keep
  * their keys, and no event fails or is dead-lettered because of it.
  *
@@ -31,7 +31,7 @@ public final class RulesRevalidator implements BatchHandler {
 
     private final InvalidationRules rules;
     private final String schema;
-    private final TableShapes shapes;
+    private final ObservedShapes shapes;
     private final BatchHandler next;
 
     /**
@@ -41,7 +41,7 @@ public final class RulesRevalidator implements BatchHandler {
      * @param schema the tables' schema, for log lines
      * @param next the handler that invalidates the batch
      */
-    public RulesRevalidator(TableShapes shapes, String schema, MeterRegistry registry, BatchHandler next) {
+    public RulesRevalidator(ObservedShapes shapes, String schema, MeterRegistry registry, BatchHandler next) {
         this.shapes = Objects.requireNonNull(shapes, "shapes");
         this.rules = shapes.rules();
         this.schema = Objects.requireNonNull(schema, "schema");

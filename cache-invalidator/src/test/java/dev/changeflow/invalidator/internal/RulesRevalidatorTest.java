@@ -25,7 +25,7 @@ class RulesRevalidatorTest {
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final List<List<ChangeEvent>> handled = new ArrayList<>();
     private final RulesRevalidator revalidator = new RulesRevalidator(
-            new TableShapes(new InvalidationRules("/etc/changeflow/rules.yaml", Map.of("tasks",
+            new ObservedShapes(new InvalidationRules("/etc/changeflow/rules.yaml", Map.of("tasks",
                     List.of(KeyTemplate.parse("task:{id}"), KeyTemplate.parse("user:{assignee}:tasks"))))),
             "app", meters, events -> Mono.fromRunnable(() -> handled.add(events)));
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();

@@ -35,7 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Thread-safe. Never throws for a valid event.
  */
-public final class TableShapes {
+public final class ObservedShapes {
     private final InvalidationRules rules;
     private final Map<String, Shape> shapes = new ConcurrentHashMap<>();
 
@@ -76,7 +76,7 @@ public final class TableShapes {
     }
 
     /** Shapes that the first event of each table sets. */
-    public TableShapes(InvalidationRules rules) {
+    public ObservedShapes(InvalidationRules rules) {
         this.rules = Objects.requireNonNull(rules, "rules");
     }
 
@@ -84,10 +84,10 @@ public final class TableShapes {
      * Shapes that start from the tables' columns in the database.
      *
      * @param columns per table, its columns (as {@link RulesValidator#columnsOf} read them); tables without rules
-     *     are left out, tables with rules but absent here start as in {@link #TableShapes(InvalidationRules)}
+     *     are left out, tables with rules but absent here start as in {@link #ObservedShapes(InvalidationRules)}
      * @param lsn the WAL position at which the columns were read, or just before
      */
-    public TableShapes(InvalidationRules rules, Map<String, ? extends Collection<String>> columns, long lsn) {
+    public ObservedShapes(InvalidationRules rules, Map<String, ? extends Collection<String>> columns, long lsn) {
         this(rules);
         rules.templates().forEach((table, templates) -> {
             Collection<String> names = columns.get(table);

@@ -2,8 +2,8 @@ package dev.changeflow.invalidator.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.changeflow.invalidator.internal.TableShapes.RuleChange;
-import dev.changeflow.invalidator.internal.TableShapes.ShapeChange;
+import dev.changeflow.invalidator.internal.ObservedShapes.RuleChange;
+import dev.changeflow.invalidator.internal.ObservedShapes.ShapeChange;
 import dev.changeflow.router.ChangeEvent;
 import dev.changeflow.router.Op;
 import dev.changeflow.router.Source;
@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-class TableShapesTest {
+class ObservedShapesTest {
     private static final KeyTemplate TASK = KeyTemplate.parse("task:{id}");
     private static final KeyTemplate PROJECT_TASKS = KeyTemplate.parse("project:{project_id}:tasks");
     private static final KeyTemplate ASSIGNEE = KeyTemplate.parse("user:{assignee}:tasks:{status}");
@@ -24,7 +24,7 @@ class TableShapesTest {
             "tasks", List.of(TASK, PROJECT_TASKS, ASSIGNEE),
             "projects", List.of(PROJECT)));
 
-    private final TableShapes shapes = new TableShapes(RULES);
+    private final ObservedShapes shapes = new ObservedShapes(RULES);
 
     /** A task row with exactly {@code columns} (each with a value). */
     private static Map<String, Object> row(String... columns) {
@@ -194,13 +194,13 @@ class TableShapesTest {
 
     @Test
     void theMissingColumnsOfATemplateKeepItsOrder() {
-        assertThat(TableShapes.missingColumns(ASSIGNEE, Set.of("id"))).containsExactly("assignee", "status");
-        assertThat(TableShapes.missingColumns(ASSIGNEE, FULL.keySet())).isEmpty();
+        assertThat(ObservedShapes.missingColumns(ASSIGNEE, Set.of("id"))).containsExactly("assignee", "status");
+        assertThat(ObservedShapes.missingColumns(ASSIGNEE, FULL.keySet())).isEmpty();
     }
 
     @Test
     void shapesReadFromTheDatabaseAtStartupIgnoreAnOlderBacklogWithoutAColumnAddedSince() {
-        TableShapes fromDatabase = new TableShapes(RULES, Map.of("tasks", List.copyOf(FULL.keySet()),
+        ObservedShapes fromDatabase = new ObservedShapes(RULES, Map.of("tasks", List.copyOf(FULL.keySet()),
                 "organizations", List.of("id", "name")), 1000);
 
         assertThat(fromDatabase.observe(update(500, WITHOUT_ASSIGNEE))).isEmpty();
@@ -210,7 +210,7 @@ class TableShapesTest {
 
     @Test
     void shapesReadFromTheDatabaseAtStartupSeeAColumnDroppedAfterwards() {
-        TableShapes fromDatabase = new TableShapes(RULES, Map.of("tasks", List.copyOf(FULL.keySet())), 1000);
+        ObservedShapes fromDatabase = new ObservedShapes(RULES, Map.of("tasks", List.copyOf(FULL.keySet())), 1000);
 
         ShapeChange change = fromDatabase.observe(update(2000, WITHOUT_ASSIGNEE)).orElseThrow();
 
@@ -220,7 +220,7 @@ class TableShapesTest {
 
     @Test
     void aTableWithRulesButNotInTheDatabaseAtStartupTakesTheShapeOfItsFirstEvent() {
-        TableShapes fromDatabase = new TableShapes(RULES, Map.of(), 1000);
+        ObservedShapes fromDatabase = new ObservedShapes(RULES, Map.of(), 1000);
 
         assertThat(fromDatabase.observe(update(5, FULL)).orElseThrow().first()).isTrue();
     }
