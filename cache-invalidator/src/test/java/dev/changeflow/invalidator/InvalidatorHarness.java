@@ -60,6 +60,9 @@ final class InvalidatorHarness implements AutoCloseable {
     InvalidatorHarness(RedisServer redis) throws SQLException, IOException {
         this.redis = redis;
         world = new CapturedDatabase("i");
+        // Every invalidator test writes its rows after capture started, and seeds keys it expects to survive: a first
+        // snapshot reading those rows meanwhile would delete them with its read events (RedisOutageIT lost 19 keys so).
+        world.withCapture("CHANGEFLOW_CAPTURE_SNAPSHOT_MODE", "no_data");
         id = world.id;
         group = id + "-invalidator";
         admin = world.admin;
