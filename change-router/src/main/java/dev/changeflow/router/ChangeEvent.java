@@ -96,11 +96,6 @@ public record ChangeEvent(int schemaVersion, String eventId, Op op, String table
         this(schemaVersion, eventId, op, table, key, before, after, source, null);
     }
 
-    /** This event, naming {@code rowSchema} as the version of its table's shape it was written with. */
-    public ChangeEvent withRowSchema(RowSchemaRef rowSchema) {
-        return new ChangeEvent(schemaVersion, eventId, op, table, key, before, after, source, rowSchema);
-    }
-
     private static void require(boolean condition, String problem) {
         if (!condition) {
             throw new IllegalArgumentException(problem);

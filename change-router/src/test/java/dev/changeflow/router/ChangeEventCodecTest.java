@@ -53,7 +53,9 @@ class ChangeEventCodecTest {
 
     @Test
     void anEventNamingItsRowSchemaWritesItLastAndReadsItBackThroughTheSchema() throws IOException {
-        ChangeEvent event = SampleEvents.create().withRowSchema(new RowSchemaRef("cdc.tasks-changes-value", 3, 17));
+        ChangeEvent sample = SampleEvents.create();
+        ChangeEvent event = ChangeEvent.of(sample.op(), sample.table(), sample.key(), sample.before(), sample.after(),
+                sample.source(), new RowSchemaRef("cdc.tasks-changes-value", 3, 17));
 
         byte[] json = ChangeEventCodec.encode(event);
 
